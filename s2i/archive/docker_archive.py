@@ -1,0 +1,62 @@
+"""Writes `docker save` style archives that `podman load` and `docker load` accept."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+
+import zstandard
+
+from s2i.oci.image import Image
+from s2i.oci.reference import Reference
+from s2i.oci.types import compression_of
+
+
+def _decompressed(handle, compression: str):
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    if compression == "zstd":
+        return zstandard.ZstdDecompressor().stream_reader(handle)
+    return handle
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_archive(path: Path, image: Image, reference: Reference | None) -> None:
+    """Layers go in uncompressed, named by diff_id, as `docker save` does; written to a temp file then renamed."""
+    config_name = image.config_descriptor.digest.split(":")[1] + ".json"
+    layer_names = [layer.diff_id.split(":")[1] + ".tar" for layer in image.layers]
+    manifest = [{"Config": config_name, "RepoTags": [str(reference)] if reference else [], "Layers": layer_names}]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            _add_bytes(tar, config_name, image.config_bytes)
+            for name, layer in zip(layer_names, image.layers):
+                _add_layer(tar, name, layer)
+            _add_bytes(tar, "manifest.json", json.dumps(manifest).encode())
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def _add_layer(tar: tarfile.TarFile, name: str, layer) -> None:
+    """Spooled to a temp file: the tar header needs the size before the bytes, and a remote blob is read once."""
+    with tempfile.TemporaryFile() as spool:
+        with layer.source.open() as handle:
+            shutil.copyfileobj(_decompressed(handle, compression_of(layer.descriptor.media_type)), spool, 1 << 20)
+        info = tarfile.TarInfo(name)
+        info.size = spool.tell()
+        spool.seek(0)
+        tar.addfile(info, spool)

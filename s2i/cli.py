@@ -1,0 +1,134 @@
+"""The `s2i` command line: parses options, calls one function, turns errors into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from s2i import __version__, commands
+from s2i.errors import S2IError, UsageError
+from s2i.oci.image import parse_platform
+from s2i.oci.mutate import ConfigChanges
+from s2i.progress import TransferProgress
+from s2i.publish import Context
+from s2i.registry.client import RegistryOptions, Registries
+from s2i.registry.credentials import Credentials
+
+
+def _key_values(values: tuple[str, ...], flag: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {value!r} is not KEY=VALUE", f"write it as {flag} KEY=VALUE")
+        pairs.append((key, rest))
+    return tuple(pairs)
+
+
+def registry_options(command):
+    """The flags every command that talks to registries shares."""
+
+    @click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST", help="Allow plain HTTP (and unverified TLS) to HOST.")
+    @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA bundle for registry TLS (default: SSL_CERT_FILE or system).")
+    @click.option("--username", help="Registry user; the password is read from stdin with --password-stdin.")
+    @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
+    @click.option("--platform", default="linux/amd64", show_default=True, help="os/arch[/variant] to pick from an image index.")
+    @click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 32), help="Parallel blob transfers.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @functools.wraps(command)
+    def wrapper(*args, insecure, ca_file, username, password_stdin, platform, jobs, **kwargs):
+        credentials = None
+        if password_stdin:
+            if not username:
+                raise UsageError("--password-stdin needs --username", "add --username NAME")
+            credentials = Credentials(username, sys.stdin.read().rstrip("\r\n"))
+        elif username:
+            raise UsageError("--username needs --password-stdin", "pipe the password: echo $PASS | s2i ... --password-stdin")
+        options = RegistryOptions(insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials)
+        registries = Registries(options)
+        progress = TransferProgress()
+        context = Context(registries, parse_platform(platform), jobs, progress)
+        try:
+            return command(*args, context=context, **kwargs)
+        finally:
+            progress.finish()
+            registries.close()
+
+    return wrapper
+
+
+def emit(result: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(result, indent=2) if as_json else text)
+
+
+@click.group()
+@click.version_option(__version__)
+def cli() -> None:
+    """Build small, reproducible OCI images without Docker."""
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("target")
+@click.option("--layer", "layers", multiple=True, required=True, metavar="DIR[:DEST]", help="Directory to add as one layer (at DEST, default /).")
+@click.option("--entrypoint", help="Entrypoint, split like a shell command line.")
+@click.option("--cmd", help="Default arguments, split like a shell command line.")
+@click.option("--env", multiple=True, metavar="K=V")
+@click.option("--workdir")
+@click.option("--user")
+@click.option("--label", multiple=True, metavar="K=V")
+@click.option("--port", multiple=True, metavar="N[/PROTO]")
+@click.option("--owner", default="0:0", show_default=True, metavar="UID[:GID]", help="Owner of the files in the new layers.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@registry_options
+def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, port, owner, compression, as_json, context):
+    """Append each --layer DIR to BASE and write the result to TARGET."""
+    changes = ConfigChanges(
+        entrypoint=commands.split_command(entrypoint),
+        cmd=commands.split_command(cmd),
+        env=_key_values(env, "--env"),
+        workdir=workdir,
+        user=user,
+        labels=_key_values(label, "--label"),
+        ports=tuple(port),
+        created_by="s2i append",
+    )
+    published = commands.append(base, target, layers, changes, commands.parse_owner(owner), compression, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("destination")
+@registry_options
+def copy(source, destination, as_json, context):
+    """Copy an image between registries, OCI layouts and docker archives."""
+    published = commands.copy(source, destination, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command()
+@click.argument("reference")
+@registry_options
+def inspect(reference, as_json, context):
+    """Show an image's digest, config and layers."""
+    summary = commands.inspect(reference, context)
+    emit(summary, as_json, commands.format_summary(summary))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except S2IError as exc:
+        click.echo(f"s2i: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("s2i: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

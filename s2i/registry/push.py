@@ -1,0 +1,92 @@
+"""Pushes an image: each blob by HEAD, else mount, else upload, in parallel; the manifest last."""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import httpx
+
+from s2i.errors import RegistryError
+from s2i.oci.image import BlobSource, BytesBlob, Image
+from s2i.oci.reference import Reference
+from s2i.oci.types import Descriptor
+from s2i.registry import api
+from s2i.registry.client import Registry
+
+MONOLITHIC_LIMIT = 32 << 20  # one PUT below this; PATCH chunks above, so a retry resends less
+CHUNK_SIZE = 32 << 20
+
+
+@dataclass(frozen=True)
+class BlobResult:
+    digest: str
+    size: int
+    outcome: str  # "exists", "mounted" or "uploaded"
+
+
+Progress = Callable[[str, int, int], None]  # (digest, bytes done, total)
+
+
+def ensure_blob(registry: Registry, repository: str, descriptor: Descriptor, source: BlobSource, progress: Progress | None = None) -> BlobResult:
+    """Retry the whole transfer on temporary failures: an interrupted upload session is not resumable everywhere."""
+    attempts = registry.options.retries
+    for attempt in range(attempts):
+        try:
+            return _transfer(registry, repository, descriptor, source, progress)
+        except RegistryError as exc:
+            if not exc.temporary or attempt + 1 >= attempts:
+                raise
+            delay = registry.options.backoff * (2**attempt)
+            print(f"s2i: {descriptor.digest[:19]}: {exc.message}; retrying in {delay:.1f}s", file=sys.stderr)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _transfer(registry: Registry, repository: str, descriptor: Descriptor, source: BlobSource, progress: Progress | None) -> BlobResult:
+    digest, size = descriptor.digest, descriptor.size
+    if api.blob_exists(registry, repository, digest):
+        return BlobResult(digest, size, "exists")
+    origin = source.origin
+    location = None
+    if origin and origin[0] == registry.host and origin[1] != repository:
+        location = api.mount_blob(registry, repository, digest, origin[1])
+        if location is None:
+            return BlobResult(digest, size, "mounted")
+    location = location or api.start_upload(registry, repository)
+    handle = source.open()
+    try:
+        if size <= MONOLITHIC_LIMIT:
+            api.upload_monolithic(registry, repository, location, digest, size, handle)
+        else:
+            done = [0]
+
+            def advance(length: int) -> None:
+                done[0] += length
+                if progress:
+                    progress(digest, done[0], size)
+
+            api.upload_chunked(registry, repository, location, digest, size, handle, CHUNK_SIZE, advance)
+    except httpx.TransportError as exc:
+        raise RegistryError(f"uploading blob {digest}: connection lost ({exc})", "check the registry", temporary=True) from None
+    finally:
+        handle.close()
+    if progress:
+        progress(digest, size, size)
+    return BlobResult(digest, size, "uploaded")
+
+
+def push_image(registry: Registry, reference: Reference, image: Image, jobs: int = 4, progress: Progress | None = None) -> tuple[str, list[BlobResult]]:
+    """All blobs first (bounded threads), then the manifest, so the tag never names a partial image."""
+    repository = reference.repository
+    blobs: list[tuple[Descriptor, BlobSource]] = [(layer.descriptor, layer.source) for layer in image.layers]
+    blobs.append((image.config_descriptor, BytesBlob(image.config_bytes)))
+    unique = list({descriptor.digest: (descriptor, source) for descriptor, source in blobs}.values())
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(ensure_blob, registry, repository, d, s, progress) for d, s in unique]
+        results = [future.result() for future in futures]
+    api.put_manifest(registry, repository, reference.tag or image.digest, image.manifest_bytes, image.media_type)
+    return image.digest, results
