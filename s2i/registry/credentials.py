@@ -42,7 +42,7 @@ def lookup(host: str, config_path: Path | None = None) -> Credentials | None:
         return None
     helpers = config.get("credHelpers")
     helper_key = _find_key(helpers, host)
-    if helper_key:
+    if helper_key and helpers[helper_key]:
         return _ask_helper(helpers[helper_key], server_url(host))
     auths = config.get("auths")
     auth_key = _find_key(auths, host)
