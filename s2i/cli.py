@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,13 @@ def _key_values(values: tuple[str, ...], flag: str) -> tuple[tuple[str, str], ..
     return tuple(pairs)
 
 
+def _retries() -> int:
+    value = os.environ.get("S2I_RETRIES", "5")
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"S2I_RETRIES={value!r} is not a positive number", "set it to e.g. 5")
+    return int(value)
+
+
 def registry_options(command):
     """The flags every command that talks to registries shares."""
 
@@ -48,7 +56,9 @@ def registry_options(command):
             credentials = Credentials(username, sys.stdin.read().rstrip("\r\n"))
         elif username:
             raise UsageError("--username needs --password-stdin", "pipe the password: echo $PASS | s2i ... --password-stdin")
-        options = RegistryOptions(insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials)
+        options = RegistryOptions(
+            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=_retries()
+        )
         registries = Registries(options)
         progress = TransferProgress()
         context = Context(registries, parse_platform(platform), jobs, progress)

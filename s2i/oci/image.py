@@ -60,6 +60,7 @@ class Image:
     manifest_bytes: bytes
     config_bytes: bytes
     layers: tuple[Layer, ...]
+    origin: tuple[str, str] | None = None  # (registry, repository) the config blob can be mounted from
 
     @cached_property
     def manifest(self) -> dict:
@@ -94,7 +95,7 @@ class Image:
         return len(self.config_bytes) + sum(layer.descriptor.size for layer in self.layers)
 
 
-def assemble(manifest_bytes: bytes, config_bytes: bytes, sources: list[BlobSource]) -> Image:
+def assemble(manifest_bytes: bytes, config_bytes: bytes, sources: list[BlobSource], origin: tuple[str, str] | None = None) -> Image:
     """Pair each manifest layer with its diff_id and byte source, checking the config matches."""
     manifest = json.loads(manifest_bytes)
     config_descriptor = Descriptor.from_json(manifest["config"])
@@ -105,7 +106,7 @@ def assemble(manifest_bytes: bytes, config_bytes: bytes, sources: list[BlobSourc
     if len(diff_ids) != len(descriptors):
         raise S2IError("image config and manifest disagree on the layer count", "the source image is malformed")
     layers = tuple(Layer(d, diff_id, src) for d, diff_id, src in zip(descriptors, diff_ids, sources))
-    return Image(manifest_bytes, config_bytes, layers)
+    return Image(manifest_bytes, config_bytes, layers, origin)
 
 
 def empty_image(os_name: str = "linux", architecture: str = "amd64", variant: str = "") -> Image:

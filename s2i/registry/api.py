@@ -54,12 +54,13 @@ def put_manifest(registry: Registry, repository: str, identifier: str, data: byt
 
 
 def blob_exists(registry: Registry, repository: str, digest: str) -> bool:
+    """A server error counts as missing: uploading again repairs a registry that lost track of a blob."""
     response = registry.request(
         "HEAD",
         f"/v2/{repository}/blobs/{digest}",
         scope=push_scope(repository),
         action=f"checking blob {digest}",
-        ok=(200, 404),
+        ok=(200, 404, 500, 502, 503, 504),
     )
     return response.status_code == 200
 

@@ -166,6 +166,8 @@ class Registry:
                 response.read()
             challenge_headers = self.auth.on_challenge(response, scope)
             response = self._send(method, url, {**headers, **challenge_headers}, stream, rest)
+            if response.status_code == 401 and "www-authenticate" in response.headers:
+                self.auth.on_challenge(response, scope)  # raises, naming the rejected user
         return response
 
     def _send(self, method: str, url: str, headers: dict, stream: bool, kwargs: dict) -> httpx.Response:

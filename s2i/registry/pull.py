@@ -49,4 +49,4 @@ def read_image(registry: Registry, reference: Reference, platform: dict) -> Imag
     manifest = json.loads(data)
     config_bytes = api.get_blob(registry, reference.repository, manifest["config"]["digest"])
     sources = [RemoteBlob(registry, reference.repository, layer["digest"]) for layer in manifest.get("layers", [])]
-    return assemble(data, config_bytes, sources)
+    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository))

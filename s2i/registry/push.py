@@ -32,31 +32,34 @@ Progress = Callable[[str, int, int], None]  # (digest, bytes done, total)
 
 
 def ensure_blob(registry: Registry, repository: str, descriptor: Descriptor, source: BlobSource, progress: Progress | None = None) -> BlobResult:
-    """Retry the whole transfer on temporary failures: an interrupted upload session is not resumable everywhere."""
-    attempts = registry.options.retries
-    for attempt in range(attempts):
-        try:
-            return _transfer(registry, repository, descriptor, source, progress)
-        except RegistryError as exc:
-            if not exc.temporary or attempt + 1 >= attempts:
-                raise
-            delay = registry.options.backoff * (2**attempt)
-            print(f"s2i: {descriptor.digest[:19]}: {exc.message}; retrying in {delay:.1f}s", file=sys.stderr)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
-
-
-def _transfer(registry: Registry, repository: str, descriptor: Descriptor, source: BlobSource, progress: Progress | None) -> BlobResult:
+    """HEAD, else mount, else upload; requests retry themselves, a broken upload restarts whole."""
     digest, size = descriptor.digest, descriptor.size
     if api.blob_exists(registry, repository, digest):
         return BlobResult(digest, size, "exists")
-    origin = source.origin
     location = None
+    origin = source.origin
     if origin and origin[0] == registry.host and origin[1] != repository:
         location = api.mount_blob(registry, repository, digest, origin[1])
         if location is None:
             return BlobResult(digest, size, "mounted")
-    location = location or api.start_upload(registry, repository)
+    attempts = registry.options.retries
+    for attempt in range(attempts):
+        location = location or api.start_upload(registry, repository)
+        try:
+            _upload(registry, repository, location, descriptor, source, progress)
+            return BlobResult(digest, size, "uploaded")
+        except RegistryError as exc:
+            if not exc.temporary or attempt + 1 >= attempts:
+                raise
+            location = None
+            delay = registry.options.backoff * (2**attempt)
+            print(f"s2i: blob {digest[:19]}: {exc.message}; retrying in {delay:.1f}s", file=sys.stderr)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _upload(registry: Registry, repository: str, location: str, descriptor: Descriptor, source: BlobSource, progress: Progress | None) -> None:
+    digest, size = descriptor.digest, descriptor.size
     handle = source.open()
     try:
         if size <= MONOLITHIC_LIMIT:
@@ -76,14 +79,13 @@ def _transfer(registry: Registry, repository: str, descriptor: Descriptor, sourc
         handle.close()
     if progress:
         progress(digest, size, size)
-    return BlobResult(digest, size, "uploaded")
 
 
 def push_image(registry: Registry, reference: Reference, image: Image, jobs: int = 4, progress: Progress | None = None) -> tuple[str, list[BlobResult]]:
     """All blobs first (bounded threads), then the manifest, so the tag never names a partial image."""
     repository = reference.repository
     blobs: list[tuple[Descriptor, BlobSource]] = [(layer.descriptor, layer.source) for layer in image.layers]
-    blobs.append((image.config_descriptor, BytesBlob(image.config_bytes)))
+    blobs.append((image.config_descriptor, BytesBlob(image.config_bytes, image.origin)))
     unique = list({descriptor.digest: (descriptor, source) for descriptor, source in blobs}.values())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(ensure_blob, registry, repository, d, s, progress) for d, s in unique]
