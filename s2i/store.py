@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from s2i.errors import S2IError
 from s2i.oci.types import Descriptor, sha256_digest
 
 
@@ -62,6 +64,20 @@ class Store:
                 handle.flush()
                 self.commit(path, digest)
         return digest
+
+    def fetch(self, descriptor: Descriptor, source) -> Path:
+        """The blob as a local file, copied in (and its digest checked) the first time."""
+        if self.has_blob(descriptor.digest, descriptor.size):
+            return self.blob_path(descriptor.digest)
+        with self.temp_file() as (handle, path), source.open() as reader:
+            sha = hashlib.sha256()
+            while chunk := reader.read(1 << 20):
+                sha.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            if "sha256:" + sha.hexdigest() != descriptor.digest:
+                raise S2IError(f"blob {descriptor.digest} arrived corrupt", "fetch it again; the source may be damaged")
+            return self.commit(path, descriptor.digest)
 
     def _layer_index(self, diff_id: str, variant: str) -> Path:
         return self.root / "layers" / variant / diff_id.replace(":", "-")
