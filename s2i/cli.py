@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from s2i import __version__, commands
+from s2i import __version__, commands, stack_commands
 from s2i.errors import S2IError, UsageError
 from s2i.oci.image import parse_platform
 from s2i.oci.mutate import ConfigChanges
@@ -71,7 +71,7 @@ def registry_options(command):
     return wrapper
 
 
-def emit(result: dict, as_json: bool, text: str) -> None:
+def emit(result, as_json: bool, text: str) -> None:
     click.echo(json.dumps(result, indent=2) if as_json else text)
 
 
@@ -128,6 +128,31 @@ def inspect(reference, as_json, context):
     """Show an image's digest, config and layers."""
     summary = commands.inspect(reference, context)
     emit(summary, as_json, commands.format_summary(summary))
+
+
+@cli.group()
+def stack() -> None:
+    """Build and list stacks: the builder and run base images."""
+
+
+@stack.command("build")
+@click.argument("name", required=False)
+@click.option("--push", "push_prefix", metavar="PREFIX", help="Also push the images to PREFIX/builder, PREFIX/run-static, ...")
+@click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
+@registry_options
+def stack_build(name, push_prefix, update, as_json, context):
+    """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
+    results = stack_commands.build(name, push_prefix, update, context)
+    text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
+    emit(results, as_json, text)
+
+
+@stack.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def stack_list(as_json):
+    """Show the stacks, their images, digests and sizes."""
+    stacks = stack_commands.list_stacks()
+    emit(stacks, as_json, stack_commands.format_stacks(stacks))
 
 
 def main() -> None:

@@ -14,10 +14,12 @@ from s2i.oci.reference import (
     Location,
     RegistryLocation,
     ScratchLocation,
+    StoreLocation,
 )
 from s2i.registry.client import Registries
 from s2i.registry.pull import read_image as read_remote_image
 from s2i.registry.push import BlobResult, Progress, push_image
+from s2i.store import Store
 
 
 @dataclass
@@ -53,6 +55,11 @@ def read_image(location: Location, context: Context) -> Image:
         return read_remote_image(context.registries.get(reference.registry), reference, context.platform)
     if isinstance(location, LayoutLocation):
         return layout.read_image(location.path, location.tag, context.platform)
+    if isinstance(location, StoreLocation):
+        image = Store().load_image(location.name)
+        if image is None:
+            raise UsageError(f"nothing in the local store under {location.name}", "list it with s2i stack list, or build it first")
+        return image
     raise UsageError(f"s2i cannot read images from {location}", "use a registry reference or oci:DIR:TAG")
 
 
@@ -78,6 +85,9 @@ def write_image(location: Location, image: Image, context: Context) -> Published
         return Published(f"{reference.registry}/{reference.repository}@{digest}", digest, tuple(results))
     if isinstance(location, LayoutLocation):
         layout.write_image(location.path, location.tag, image)
+        return Published(str(location), image.digest)
+    if isinstance(location, StoreLocation):
+        Store().save_image(location.name, image)
         return Published(str(location), image.digest)
     write_archive(location.path, image, location.reference)
     return Published(str(location), image.digest)

@@ -97,3 +97,48 @@ class Store:
             handle.write(json.dumps(descriptor.to_json()).encode())
             handle.flush()
             os.replace(path, index)
+
+    def remember_size(self, diff_id: str, size: int) -> None:
+        path = self.root / "sizes" / diff_id.replace(":", "-")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self.temp_file() as (handle, temp):
+                handle.write(str(size).encode())
+                handle.flush()
+                os.replace(temp, path)
+
+    def uncompressed_size(self, diff_ids: list[str]) -> int | None:
+        """Bytes of the layers' tars, when the store made (or unpacked) every one of them."""
+        try:
+            return sum(int((self.root / "sizes" / d.replace(":", "-")).read_text()) for d in diff_ids)
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def save_image(self, name: str, image) -> Descriptor:
+        """Keep an image's config and manifest as blobs and point `refs/NAME` at the manifest."""
+        for layer in image.layers:
+            self.fetch(layer.descriptor, layer.source)
+        self.write_blob(image.config_bytes)
+        self.write_blob(image.manifest_bytes)
+        ref = self.root / "refs" / name
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = image.descriptor()
+        with self.temp_file() as (handle, path):
+            handle.write(json.dumps(descriptor.to_json()).encode())
+            handle.flush()
+            os.replace(path, ref)
+        return descriptor
+
+    def load_image(self, name: str):
+        """The image saved under `refs/NAME`, its layers read from the store; None if there is none."""
+        from s2i.oci.image import FileBlob, assemble
+
+        try:
+            descriptor = Descriptor.from_json(json.loads((self.root / "refs" / name).read_text()))
+        except (FileNotFoundError, ValueError, KeyError):
+            return None
+        manifest_bytes = self.blob_path(descriptor.digest).read_bytes()
+        manifest = json.loads(manifest_bytes)
+        config_bytes = self.blob_path(manifest["config"]["digest"]).read_bytes()
+        sources = [FileBlob(self.blob_path(layer["digest"])) for layer in manifest.get("layers", [])]
+        return assemble(manifest_bytes, config_bytes, sources)

@@ -61,16 +61,17 @@ class LayerBlob:
     diff_id: str
 
 
-def tree_diff_id(root: Path, options: TarOptions) -> str:
+def tree_diff_id(root: Path, options: TarOptions) -> tuple[str, int]:
     sink = _HashingWriter()
     write_tree(root, sink, options)
-    return sink.digest
+    return sink.digest, sink.size
 
 
 def write_layer(root: Path, store: Store, media_type: str, compression: str, options: TarOptions) -> LayerBlob:
     """Hash the tar first; only a diff_id the store has never seen gets compressed."""
     variant = f"{compression}-{GZIP_LEVEL if compression == 'gzip' else ZSTD_LEVEL}"
-    diff_id = tree_diff_id(root, options)
+    diff_id, tar_size = tree_diff_id(root, options)
+    store.remember_size(diff_id, tar_size)
     cached = store.cached_layer(diff_id, variant)
     if cached:
         return LayerBlob(Descriptor(media_type, cached.digest, cached.size), diff_id)

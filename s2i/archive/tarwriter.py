@@ -19,6 +19,7 @@ class TarOptions:
     gid: int = 0
     prefix: str = ""  # where the tree lands in the image, e.g. "app"
     keep_modes: bool = False  # stacks need setuid and 1777; app layers get 755/644
+    keep_owners: bool = False  # stacks keep the owners on disk (nonroot's home); app layers get uid/gid
 
 
 def source_date_epoch() -> int:
@@ -80,6 +81,8 @@ def write_tree(root: Path, out: BinaryIO, options: TarOptions = TarOptions()) ->
             st = os.lstat(path)
             info = _header(name, options)
             info.mode = _mode(st.st_mode, options)
+            if options.keep_owners:
+                info.uid, info.gid = st.st_uid, st.st_gid
             if stat.S_ISDIR(st.st_mode):
                 info.type = tarfile.DIRTYPE
                 tar.addfile(info)

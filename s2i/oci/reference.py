@@ -122,11 +122,21 @@ class ScratchLocation:
         return "scratch"
 
 
-Location = RegistryLocation | LayoutLocation | ArchiveLocation | ScratchLocation
+@dataclass(frozen=True)
+class StoreLocation:
+    """An image kept in the local store under refs/NAME (stacks, builds without a destination)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"store:{self.name}"
+
+
+Location = RegistryLocation | LayoutLocation | ArchiveLocation | ScratchLocation | StoreLocation
 
 
 def parse_location(text: str) -> Location:
-    """`scratch`, `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`, or a registry reference."""
+    """`scratch`, `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`, `store:NAME`, or a registry reference."""
     if text == "scratch":
         return ScratchLocation()
     if text.startswith("oci:"):
@@ -144,6 +154,11 @@ def parse_location(text: str) -> Location:
         if not path:
             raise UsageError(f"invalid archive {text!r}", "write it as docker-archive:FILE[:REF]")
         return ArchiveLocation(Path(path), parse_reference(ref) if ref else None)
+    if text.startswith("store:"):
+        name = text[len("store:") :].strip("/")
+        if not name or ".." in name.split("/"):
+            raise UsageError(f"invalid store name {text!r}", "write it as store:NAME, e.g. store:stacks/debian-bookworm/run-static")
+        return StoreLocation(name)
     if "://" in text:
         raise UsageError(f"invalid image reference {text!r}", "drop the scheme: " + REFERENCE_HINT)
     return RegistryLocation(parse_reference(text))

@@ -1,0 +1,112 @@
+"""What `s2i stack build` and `s2i stack list` do."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from s2i.debian import AptArchive
+from s2i.errors import UsageError
+from s2i.oci.image import Image
+from s2i.oci.reference import parse_reference
+from s2i.progress import log
+from s2i.oci.reference import RegistryLocation, ScratchLocation
+from s2i.publish import Context, read_image, write_image
+from s2i.stack import find_stack, load_stack, stacks_dir
+from s2i.stackbuild import build_stack, image_name, store_ref
+from s2i.store import Store
+
+
+def deb_cache(store: Store) -> Path:
+    return store.root / "debian"
+
+
+def _with_origins(image: Image, pushed: dict[str, tuple[str, str]]) -> Image:
+    """Layers already pushed to a sibling repository get mounted from there instead of uploaded."""
+    layers = tuple(
+        dataclasses.replace(layer, source=dataclasses.replace(layer.source, origin=pushed[layer.descriptor.digest]))
+        if layer.descriptor.digest in pushed else layer
+        for layer in image.layers
+    )
+    return dataclasses.replace(image, layers=layers)
+
+
+def build(name: str | None, push_prefix: str | None, update: bool, context: Context) -> list[dict]:
+    stack = load_stack(find_stack(name))
+    if push_prefix:
+        parse_reference(f"{push_prefix}/builder:{stack.name}")  # a bad prefix fails before hours of work
+    store = Store()
+    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update)
+    results, pushed = [], {}
+    for image_name_, image in built.images.items():
+        store.save_image(store_ref(stack, image_name_), image)
+        entry = {"image": image_name_, "digest": image.digest, "size": image.size,
+                 "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
+        if push_prefix:
+            reference = parse_reference(f"{push_prefix}/{image_name_}:{stack.name}")
+            published = write_image(RegistryLocation(reference), _with_origins(image, pushed), context)
+            pushed.update({layer.descriptor.digest: (reference.registry, reference.repository) for layer in image.layers})
+            entry["reference"] = published.reference
+            log(f"pushed {published.reference}")
+        results.append(entry)
+    return results
+
+
+def stack_image(stack_name: str | None, name: str, context: Context, store: Store | None = None) -> Image:
+    """A stack's builder or run base: by reference from its registry, else as built into the store."""
+    stack = load_stack(find_stack(stack_name))
+    store = store or Store()
+    if name == "builder":
+        reference = stack.builder.image
+    elif name in stack.bases:
+        reference = stack.bases[name].image
+    else:
+        raise UsageError(f"stack {stack.name} has no run base {name!r}", f"use one of: {', '.join(stack.bases)}")
+    if reference:
+        return read_image(RegistryLocation(parse_reference(reference)), context)
+    if name in stack.bases and stack.bases[name].kind == "scratch":
+        return read_image(ScratchLocation(), context)
+    image = store.load_image(store_ref(stack, image_name(name)))
+    if image is None:
+        raise UsageError(f"{image_name(name)} of stack {stack.name} is not built", f"build it: s2i stack build {stack.name}")
+    return image
+
+
+def list_stacks(store: Store | None = None) -> list[dict]:
+    store = store or Store()
+    stacks = []
+    for path in sorted(stacks_dir().glob("*.toml")):
+        stack = load_stack(path)
+        images = []
+        for name in ["builder", *stack.bases]:
+            kind = "builder" if name == "builder" else stack.bases[name].kind
+            entry = {"name": name, "kind": kind}
+            reference = stack.builder.image if name == "builder" else stack.bases[name].image
+            if reference:
+                entry["image"] = reference
+            else:
+                local = store.load_image(store_ref(stack, image_name(name))) if kind != "scratch" else None
+                if local:
+                    entry.update(digest=local.digest, size=local.size,
+                                 uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
+            images.append(entry)
+        stacks.append({"stack": stack.name, "path": str(path), "locked": stack.lock_path.exists(), "images": images})
+    if not stacks:
+        raise UsageError(f"no stacks in {stacks_dir()}", "add a stacks/<name>.toml")
+    return stacks
+
+
+def format_stacks(stacks: list[dict]) -> str:
+    lines = []
+    for stack in stacks:
+        lines.append(f"{stack['stack']}  ({stack['path']}{', locked' if stack['locked'] else ''})")
+        for image in stack["images"]:
+            if "image" in image:
+                detail = f"by reference: {image['image']}"
+            elif "digest" in image:
+                size = image["uncompressedSize"]
+                detail = f"{image['digest'][:19]}  {image['size'] / 1e6:7.1f} MB compressed" + (f", {size / 1e6:.1f} MB unpacked" if size else "")
+            else:
+                detail = "empty" if image["kind"] == "scratch" else "not built (s2i stack build)"
+            lines.append(f"  {image['name']:<10} {image['kind']:<9} {detail}")
+    return "\n".join(lines)

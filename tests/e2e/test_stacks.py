@@ -1,0 +1,175 @@
+"""Acceptance for stacks: reproducible builder and run bases from Debian packages, run with runc."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from s2i.oci.image import parse_platform
+from s2i.publish import Context
+from s2i.registry.client import Registries
+from s2i.rootfs import unpack_image
+from s2i.stack_commands import stack_image
+from s2i.store import Store
+from tests.e2e.conftest import REPO_ROOT, S2I
+from tests.e2e.helpers import Registry, compile_static, run_image
+
+pytestmark = pytest.mark.e2e
+STACK = "debian-bookworm"
+MB = 1_000_000
+SIZE_LIMITS = {"run-static": 3 * MB, "run-base": 25 * MB, "run-python": 60 * MB}
+
+
+class StackBuilds:
+    """Two builds of the default stack with empty stores, the second pushed to a registry."""
+
+    def __init__(self, root: Path):
+        self.stacks = root / "stacks"
+        self.stacks.mkdir()
+        shutil.copy(REPO_ROOT / "stacks" / f"{STACK}.toml", self.stacks)
+        self.env = {"S2I_STACKS_DIR": str(self.stacks)}
+        self.registry = Registry(root / "registry")
+        self.registry.start()
+        self.first, self.second = S2I(root / "first"), S2I(root / "second")
+
+    def build(self, s2i: S2I, *args: str) -> list[dict]:
+        result = s2i("stack", "build", STACK, "--json", *args, env=self.env, timeout=1800)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    builds = StackBuilds(tmp_path_factory.mktemp("stacks"))
+    # a fresh lock here, so the test does not depend on the archive still holding the committed one
+    builds.first_results = builds.build(builds.first, "--update")
+    builds.second_results = builds.build(builds.second, "--push", f"{builds.registry.host}/stacks")
+    yield builds
+    builds.registry.stop(kill=True)
+
+
+def by_image(results: list[dict]) -> dict[str, dict]:
+    return {entry["image"]: entry for entry in results}
+
+
+def test_two_builds_with_empty_stores_have_identical_digests(stacks):
+    first, second = by_image(stacks.first_results), by_image(stacks.second_results)
+    assert set(first) == {"builder", "run-static", "run-base", "run-python"}
+    assert {name: e["digest"] for name, e in first.items()} == {name: e["digest"] for name, e in second.items()}
+    for name, entry in second.items():
+        assert entry["reference"] == f"{stacks.registry.host}/stacks/{name}@{entry['digest']}"
+    lock = (stacks.stacks / f"{STACK}.lock").read_text()
+    assert '"libc6" = "' in lock and '"golang-go" = "' in lock
+
+
+def test_run_base_sizes(stacks):
+    sizes = {name: entry["uncompressedSize"] for name, entry in by_image(stacks.first_results).items()}
+    print("\n" + "\n".join(f"{name:<11} {size / MB:6.1f} MB uncompressed" for name, size in sorted(sizes.items())))
+    for name, limit in SIZE_LIMITS.items():
+        assert sizes[name] <= limit, f"{name} is {sizes[name] / MB:.1f} MB"
+    listed = json.loads(stacks.first("stack", "list", "--json", env=stacks.env).stdout)
+    images = {image["name"]: image for image in listed[0]["images"]}
+    assert images["static"]["digest"] == by_image(stacks.first_results)["run-static"]["digest"]
+    assert images["alpine"]["image"] == "docker.io/library/alpine:3.20"
+
+
+def ref(stacks, name: str) -> str:
+    return f"{stacks.registry.host}/stacks/{name}:{STACK}"
+
+
+def test_static_hello_runs_on_static(stacks, tmp_path):
+    compile_static('#include <stdio.h>\nint main(void){puts("static on static");return 0;}\n', tmp_path / "layer" / "hello")
+    target = f"{stacks.registry.host}/t/static-hello:1"
+    result = stacks.first("append", ref(stacks, "run-static"), target, "--layer", tmp_path / "layer", "--entrypoint", "/hello", "--user", "65532")
+    assert result.returncode == 0, result.stderr
+    assert run_image(f"docker://{target}").stdout == "static on static\n"
+    passwd = run_image(f"docker://{ref(stacks, 'run-python')}", args=["/usr/bin/python3", "-c", "print(open('/etc/passwd').read())"]).stdout
+    assert "nonroot:x:65532:65532:" in passwd
+    assert run_image(f"docker://{ref(stacks, 'run-static')}", args=["/usr/bin/id"]).returncode != 0
+
+
+def in_builder(rootfs: Path, workdir: Path, *command: str) -> subprocess.CompletedProcess:
+    """Compile inside the builder's root filesystem, read-only, the way builds will."""
+    return subprocess.run(
+        ["bwrap", "--ro-bind", str(rootfs), "/", "--bind", str(workdir), "/work", "--chdir", "/work",
+         "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent",
+         "--setenv", "PATH", "/usr/bin:/bin", *command],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_dynamic_hello_built_in_builder_runs_on_base(stacks, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(stacks.first.cache))
+    builder = stack_image(STACK, "builder", Context(Registries()), Store())
+    rootfs = unpack_image(builder, Store())
+    work = tmp_path / "work"
+    (work / "layer").mkdir(parents=True)
+    (work / "hello.c").write_text('#include <stdio.h>\nint main(void){puts("dynamic on base");return 0;}\n')
+    built = in_builder(rootfs, work, "gcc", "-O2", "-o", "layer/hello", "hello.c")
+    assert built.returncode == 0, built.stderr
+    assert b"/lib64/ld-linux-x86-64.so.2" in (work / "layer" / "hello").read_bytes()  # dynamically linked
+    target = f"{stacks.registry.host}/t/dynamic-hello:1"
+    result = stacks.first("append", ref(stacks, "run-base"), target, "--layer", work / "layer", "--entrypoint", "/hello")
+    assert result.returncode == 0, result.stderr
+    assert run_image(f"docker://{target}").stdout == "dynamic on base\n"
+
+
+def test_python_base_imports_the_stdlib_modules(stacks):
+    code = "import ssl, json, sqlite3, zlib, ctypes; print('imports ok', ssl.OPENSSL_VERSION.split()[0])"
+    result = run_image(f"docker://{ref(stacks, 'run-python')}", args=["/usr/bin/python3", "-c", code])
+    assert result.stdout == "imports ok OpenSSL\n", result.stderr
+
+
+def tree_fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for directory, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = Path(directory) / name
+            st = path.lstat()
+            digest.update(f"{path.relative_to(root)} {st.st_mode:o} {st.st_uid} {st.st_gid}".encode())
+            if path.is_symlink():
+                digest.update(os.readlink(path).encode())
+            elif path.is_file():
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def test_builder_by_reference_unpacks_like_the_local_one(stacks, tmp_path, monkeypatch):
+    digest = by_image(stacks.second_results)["builder"]["digest"]
+    text = (stacks.stacks / f"{STACK}.toml").read_text()
+    start = text.index("[builder]")
+    end = text.index("[run.scratch]")
+    referenced = text[:start] + f'[builder]\nimage = "{stacks.registry.host}/stacks/builder@{digest}"\n\n' + text[end:]
+    (stacks.stacks / "by-reference.toml").write_text(referenced)
+    monkeypatch.setenv("S2I_STACKS_DIR", str(stacks.stacks))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh-cache"))
+    context = Context(Registries(), parse_platform("linux/amd64"))
+    remote = stack_image("by-reference", "builder", context, Store())
+    assert remote.digest == digest
+    remote_root = unpack_image(remote, Store())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(stacks.first.cache))
+    local_root = unpack_image(stack_image(STACK, "builder", context, Store()), Store())
+    assert remote_root != local_root and remote_root.name == local_root.name
+    assert tree_fingerprint(remote_root) == tree_fingerprint(local_root)
+
+
+def test_stale_lock_fails_with_a_clear_error(stacks, tmp_path):
+    text = (stacks.stacks / f"{STACK}.toml").read_text()
+    start, end = text.index("[builder]"), text.index("[run.scratch]")
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "stale.toml").write_text(text[:start] + '[builder]\nimage = "127.0.0.1:1/x/builder:1"\n\n' + text[end:])
+    lock = (stacks.stacks / f"{STACK}.lock").read_text()
+    (stale / "stale.lock").write_text(lock.replace('"base-files" = "', '"base-files" = "0.0-gone+'))
+    result = stacks.first("stack", "build", "stale", env={"S2I_STACKS_DIR": str(stale)})
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert "no longer has base-files=0.0-gone+" in error and "--update" in error
+    assert "0.0-gone+" in (stale / "stale.lock").read_text()  # the lock is left as it was
