@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from s2i import __version__, commands, stack_commands
+from s2i.appconfig import AppConfig
 from s2i.errors import S2IError, UsageError
 from s2i.oci.image import parse_platform
 from s2i.oci.mutate import ConfigChanges
@@ -128,6 +129,65 @@ def inspect(reference, as_json, context):
     """Show an image's digest, config and layers."""
     summary = commands.inspect(reference, context)
     emit(summary, as_json, commands.format_summary(summary))
+
+
+def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user) -> AppConfig:
+    return AppConfig(
+        run_image=run_image,
+        stack=stack_name,
+        entrypoint=commands.split_command(entrypoint),
+        cmd=commands.split_command(cmd),
+        env=_key_values(env, "--env"),
+        ports=tuple(port),
+        user=user,
+    )
+
+
+@cli.command()
+@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--buildpack", help="Skip detection and use this buildpack.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def detect(app, buildpack, as_json):
+    """Say which buildpack would build APP, and why."""
+    from s2i.detect import detect as run_detect
+
+    detection = run_detect(app, buildpack)
+    emit(detection.to_json(), as_json, f"{detection.buildpack.name}: {'; '.join(detection.reasons)}")
+
+
+@cli.command()
+@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("destination", required=False)
+@click.option("--buildpack", help="Skip detection and use this buildpack.")
+@click.option("--run-image", help="Run base: a stack base (static, scratch, base, python, alpine) or a registry image.")
+@click.option("--stack", "stack_name", help="Stack to build with (default debian-bookworm).")
+@click.option("--entrypoint", help="Override the entrypoint.")
+@click.option("--cmd", help="Default arguments.")
+@click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
+@click.option("--port", multiple=True, metavar="N[/PROTO]")
+@click.option("--user", help="Run as this user (default 65532 on bases that have it).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write the build output here.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@registry_options
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, as_json, context):
+    """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
+    from s2i.pipeline import BuildOptions, build as run_build
+
+    flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file)
+    published = run_build(options, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("image")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@registry_options
+def run(image, args, as_json, context):
+    """Run IMAGE's entrypoint in bubblewrap (host network): s2i run IMAGE [-- ARGS]."""
+    from s2i.run import run as run_image
+
+    sys.exit(run_image(image, args, context))
 
 
 @cli.group()

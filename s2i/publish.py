@@ -76,6 +76,14 @@ def check_destination(location: Location) -> None:
         raise UsageError("cannot write to scratch", "name a registry reference, oci:DIR[:TAG] or docker-archive:FILE")
 
 
+def check_reachable(location: Location, context: Context) -> None:
+    """Ask a registry destination for /v2/ first, so a long build never ends at a dead address."""
+    if isinstance(location, RegistryLocation):
+        from s2i.registry.api import ping
+
+        ping(context.registries.get(location.reference.registry))
+
+
 def write_image(location: Location, image: Image, context: Context) -> Published:
     check_destination(location)
     if isinstance(location, RegistryLocation):

@@ -12,9 +12,13 @@ from s2i.oci.reference import parse_reference
 from s2i.progress import log
 from s2i.oci.reference import RegistryLocation, ScratchLocation
 from s2i.publish import Context, read_image, write_image
-from s2i.stack import find_stack, load_stack, stacks_dir
+from s2i.stack import Stack, find_stack, load_stack, stacks_dir
 from s2i.stackbuild import build_stack, image_name, store_ref
 from s2i.store import Store
+
+
+class StackNotBuilt(UsageError):
+    """The stack's images are not in the local store yet."""
 
 
 def deb_cache(store: Store) -> Path:
@@ -52,9 +56,9 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
     return results
 
 
-def stack_image(stack_name: str | None, name: str, context: Context, store: Store | None = None) -> Image:
+def stack_image(stack: Stack | str | None, name: str, context: Context, store: Store | None = None) -> Image:
     """A stack's builder or run base: by reference from its registry, else as built into the store."""
-    stack = load_stack(find_stack(stack_name))
+    stack = stack if isinstance(stack, Stack) else load_stack(find_stack(stack))
     store = store or Store()
     if name == "builder":
         reference = stack.builder.image
@@ -68,8 +72,20 @@ def stack_image(stack_name: str | None, name: str, context: Context, store: Stor
         return read_image(ScratchLocation(), context)
     image = store.load_image(store_ref(stack, image_name(name)))
     if image is None:
-        raise UsageError(f"{image_name(name)} of stack {stack.name} is not built", f"build it: s2i stack build {stack.name}")
+        raise StackNotBuilt(f"{image_name(name)} of stack {stack.name} is not built", f"build it: s2i stack build {stack.name}")
     return image
+
+
+def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store) -> Image:
+    """Like stack_image, but builds the stack first when it is not in the store yet (once, minutes)."""
+    try:
+        return stack_image(stack, name, context, store)
+    except StackNotBuilt:
+        log(f"stack {stack.name} is not built yet: building it now (once; a few minutes)")
+        built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update=False)
+        for image_name_, image in built.images.items():
+            store.save_image(store_ref(stack, image_name_), image)
+        return stack_image(stack, name, context, store)
 
 
 def list_stacks(store: Store | None = None) -> list[dict]:

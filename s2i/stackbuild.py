@@ -123,15 +123,25 @@ class BuiltStack:
     lock: Lock
 
 
-def mmdebstrap_builder(stack: Stack, lock: Lock | None, root: Path, versions_file: Path) -> None:
-    """A full Debian install; pinned to the lock's exact versions unless refreshing it."""
-    include = [f"{name}={version}" for name, version in sorted(lock.builder.items())] if lock else list(stack.builder.packages)
+def apt_preferences(versions: dict[str, str]) -> str:
+    """Pins that make apt choose exactly the locked versions, without marking anything manually installed."""
+    return "".join(f"Package: {name}\nPin: version {version}\nPin-Priority: 1001\n\n" for name, version in sorted(versions.items()))
+
+
+def mmdebstrap_builder(stack: Stack, lock: Lock | None, root: Path, work: Path) -> None:
+    """A full Debian install of the builder packages; the lock, when there is one, pins every version."""
     command = [
         "mmdebstrap", "--mode=root", "--variant=apt", "--format=directory", f"--architectures={stack.architecture}",
-        "--include=" + ",".join(include),
-        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${Package}=${Version}\\n' > " + str(versions_file),
-        stack.suite, str(root), *host_sources(),
+        "--include=" + ",".join(stack.builder.packages),
+        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${Package}=${Version}\\n' > " + str(work / "versions"),
     ]
+    if lock and lock.builder:
+        (work / "lock.pref").write_text(apt_preferences(lock.builder))
+        command += [
+            f"--setup-hook=mkdir -p \"$1/etc/apt/preferences.d\" && cp {work / 'lock.pref'} \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
+            "--customize-hook=rm \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
+        ]
+    command += [stack.suite, str(root), *host_sources()]
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch()))
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
@@ -142,10 +152,10 @@ def mmdebstrap_builder(stack: Stack, lock: Lock | None, root: Path, versions_fil
 
 def build_builder(stack: Stack, lock: Lock | None, store: Store, mtime: int) -> tuple[Layer, dict[str, str]]:
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".stack-") as temp:
-        root, versions_file = Path(temp) / "rootfs", Path(temp) / "versions"
-        mmdebstrap_builder(stack, lock, root, versions_file)
-        versions = dict(line.split("=", 1) for line in versions_file.read_text().split() if "=" in line)
-        if lock and versions != lock.builder:
+        root = Path(temp) / "rootfs"
+        mmdebstrap_builder(stack, lock, root, Path(temp))
+        versions = dict(line.split("=", 1) for line in (Path(temp) / "versions").read_text().split() if "=" in line)
+        if lock and lock.builder and versions != lock.builder:
             changed = sorted(set(versions.items()) ^ set(lock.builder.items()))[:3]
             raise S2IError(f"the builder came out different from the lock: {changed}", "refresh the lock: s2i stack build --update")
         prune(root, PRUNED + VOLATILE)

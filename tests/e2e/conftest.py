@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +69,49 @@ def static_hello(tmp_path):
     layer = tmp_path / "hello-src" / "layer"
     build_static(layer, "hello from s2i")
     return layer
+
+
+class BuiltStack:
+    """The default stack built once per test session (fresh lock), shared by every build test."""
+
+    def __init__(self, root: Path):
+        self.stacks = root / "stacks"
+        self.stacks.mkdir(parents=True)
+        shutil.copy(REPO_ROOT / "stacks" / "debian-bookworm.toml", self.stacks)
+        self.env = {"S2I_STACKS_DIR": str(self.stacks)}
+        self.runner = S2I(root / "builder-session")
+        result = self.runner("stack", "build", "debian-bookworm", "--update", "--json", env=self.env, timeout=1800)
+        assert result.returncode == 0, result.stderr
+        self.results = json.loads(result.stdout)
+
+    @property
+    def cache(self) -> Path:
+        return self.runner.cache
+
+
+@pytest.fixture(scope="session")
+def built_stack(tmp_path_factory):
+    return BuiltStack(tmp_path_factory.mktemp("built-stack"))
+
+
+class StackS2I(S2I):
+    """An s2i runner whose store already holds the session's stack; HOME stays private to the test."""
+
+    def __init__(self, root: Path, stack: BuiltStack):
+        self.home = root / "home"
+        self.home.mkdir(parents=True)
+        self.cache = stack.cache
+        self.stack = stack
+
+    def __call__(self, *args, env=None, **kwargs):
+        return super().__call__(*args, env={**self.stack.env, **(env or {})}, **kwargs)
+
+    def forget_app_caches(self) -> None:
+        """Empty every cache a build may reuse (build caches, layer index); the stack stays."""
+        for name in ("builds", "layers"):
+            shutil.rmtree(self.cache / "s2i" / name, ignore_errors=True)
+
+
+@pytest.fixture
+def builder(tmp_path, built_stack):
+    return StackS2I(tmp_path / "s2i", built_stack)

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from s2i.oci.image import parse_platform
 from s2i.publish import Context
 from s2i.registry.client import Registries
 from s2i.rootfs import unpack_image
+from s2i.sandbox import Bind, Sandbox, run_logged
 from s2i.stack_commands import stack_image
 from s2i.store import Store
 from tests.e2e.conftest import REPO_ROOT, S2I
@@ -27,29 +27,23 @@ SIZE_LIMITS = {"run-static": 3 * MB, "run-base": 25 * MB, "run-python": 60 * MB}
 
 
 class StackBuilds:
-    """Two builds of the default stack with empty stores, the second pushed to a registry."""
+    """The session's stack build (fresh lock) and a second one from an empty store, pushed to a registry."""
 
-    def __init__(self, root: Path):
-        self.stacks = root / "stacks"
-        self.stacks.mkdir()
-        shutil.copy(REPO_ROOT / "stacks" / f"{STACK}.toml", self.stacks)
-        self.env = {"S2I_STACKS_DIR": str(self.stacks)}
+    def __init__(self, root: Path, built_stack):
+        self.stacks = built_stack.stacks
+        self.env = built_stack.env
+        self.first, self.first_results = built_stack.runner, built_stack.results
         self.registry = Registry(root / "registry")
         self.registry.start()
-        self.first, self.second = S2I(root / "first"), S2I(root / "second")
-
-    def build(self, s2i: S2I, *args: str) -> list[dict]:
-        result = s2i("stack", "build", STACK, "--json", *args, env=self.env, timeout=1800)
+        self.second = S2I(root / "second")
+        result = self.second("stack", "build", STACK, "--json", "--push", f"{self.registry.host}/stacks", env=self.env, timeout=1800)
         assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        self.second_results = json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
-def stacks(tmp_path_factory):
-    builds = StackBuilds(tmp_path_factory.mktemp("stacks"))
-    # a fresh lock here, so the test does not depend on the archive still holding the committed one
-    builds.first_results = builds.build(builds.first, "--update")
-    builds.second_results = builds.build(builds.second, "--push", f"{builds.registry.host}/stacks")
+def stacks(tmp_path_factory, built_stack):
+    builds = StackBuilds(tmp_path_factory.mktemp("stacks"), built_stack)
     yield builds
     builds.registry.stop(kill=True)
 
@@ -94,14 +88,10 @@ def test_static_hello_runs_on_static(stacks, tmp_path):
     assert run_image(f"docker://{ref(stacks, 'run-static')}", args=["/usr/bin/id"]).returncode != 0
 
 
-def in_builder(rootfs: Path, workdir: Path, *command: str) -> subprocess.CompletedProcess:
-    """Compile inside the builder's root filesystem, read-only, the way builds will."""
-    return subprocess.run(
-        ["bwrap", "--ro-bind", str(rootfs), "/", "--bind", str(workdir), "/work", "--chdir", "/work",
-         "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent",
-         "--setenv", "PATH", "/usr/bin:/bin", *command],
-        capture_output=True, text=True, timeout=300,
-    )
+def in_builder(rootfs: Path, workdir: Path, *command: str) -> None:
+    """Compile inside the builder's root filesystem, read-only, through s2i's own sandbox."""
+    sandbox = Sandbox(rootfs, (Bind(workdir, "/workspace", writable=True),), (("PATH", "/usr/bin:/bin"),), workdir="/workspace")
+    run_logged(sandbox, list(command), "compile")
 
 
 def test_dynamic_hello_built_in_builder_runs_on_base(stacks, tmp_path, monkeypatch):
@@ -111,8 +101,7 @@ def test_dynamic_hello_built_in_builder_runs_on_base(stacks, tmp_path, monkeypat
     work = tmp_path / "work"
     (work / "layer").mkdir(parents=True)
     (work / "hello.c").write_text('#include <stdio.h>\nint main(void){puts("dynamic on base");return 0;}\n')
-    built = in_builder(rootfs, work, "gcc", "-O2", "-o", "layer/hello", "hello.c")
-    assert built.returncode == 0, built.stderr
+    in_builder(rootfs, work, "gcc", "-O2", "-o", "layer/hello", "hello.c")
     assert b"/lib64/ld-linux-x86-64.so.2" in (work / "layer" / "hello").read_bytes()  # dynamically linked
     target = f"{stacks.registry.host}/t/dynamic-hello:1"
     result = stacks.first("append", ref(stacks, "run-base"), target, "--layer", work / "layer", "--entrypoint", "/hello")

@@ -1,0 +1,3 @@
+module example.com/go-httpd
+
+go 1.19

@@ -1,0 +1,55 @@
+"""Runs a BuildPlan's script in the sandbox and collects what it made: layer dirs and launch settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from s2i.errors import S2IError
+from s2i.plan import SANDBOX_CA, BuildPlan
+from s2i.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    layers: tuple[tuple[str, Path], ...]  # (name, directory), bottom first
+    launch: dict
+
+
+def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
+    """Per app and buildpack, so the Go build cache of one app never serves another by accident."""
+    key = hashlib.sha256(str(app.resolve()).encode()).hexdigest()[:16]
+    path = cache_root / key / buildpack
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None) -> BuildOutput:
+    (output / "layers").mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox(
+        rootfs=rootfs,
+        binds=(
+            Bind(workspace, "/workspace", writable=True),
+            Bind(output, "/s2i/out", writable=True),
+            Bind(cache, "/s2i/cache", writable=True),
+            Bind(host_ca_bundle(), SANDBOX_CA),
+        ),
+        env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
+        workdir="/workspace",
+    )
+    run_logged(sandbox, ["/bin/sh", "-c", plan.script], f"build {plan.buildpack.name}", log)
+    try:
+        launch = json.loads((output / "launch.json").read_text())
+    except (FileNotFoundError, ValueError):
+        raise S2IError(f"the {plan.buildpack.name} buildpack wrote no valid launch.json", "this is a buildpack bug; report it") from None
+    layers = []
+    for name in plan.layers:
+        directory = output / "layers" / name
+        if directory.is_dir():
+            layers.append((name, directory))
+    if not layers:
+        raise S2IError("the build produced nothing to put in the image", "check the build output above")
+    return BuildOutput(tuple(layers), launch)

@@ -1,0 +1,118 @@
+"""Wires detect -> plan -> build -> layers -> image -> publish for `s2i build`; no logic of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from s2i.appconfig import AppConfig, load_app_config, override
+from s2i.archive.layer import write_layer
+from s2i.archive.tarwriter import TarOptions
+from s2i.buildrun import app_cache_dir, run_build
+from s2i.detect import Detection, detect
+from s2i.oci.image import FileBlob, Image, Layer
+from s2i.oci.mutate import ConfigChanges, append_layers
+from s2i.oci.reference import RegistryLocation, StoreLocation, parse_location, parse_reference
+from s2i.oci.types import layer_media_type
+from s2i.plan import BuildPlan, make_plan
+from s2i.progress import log
+from s2i.publish import Context, Published, check_destination, check_reachable, read_image, write_image
+from s2i.rootfs import unpack_image
+from s2i.source import copy_source
+from s2i.stack import Stack, find_stack, load_stack
+from s2i.stack_commands import ensure_stack_image
+from s2i.store import Store
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    app: Path
+    destination: str | None
+    flags: AppConfig
+    buildpack: str | None = None
+    compression: str = "gzip"
+    log_file: Path | None = None
+
+
+def git_info(app: Path) -> dict[str, str]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", "-C", str(app), *args], capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    if not git("rev-parse", "--is-inside-work-tree"):
+        return {}
+    return {"source": git("config", "--get", "remote.origin.url"), "revision": git("rev-parse", "HEAD"), "time": git("log", "-1", "--format=%ct")}
+
+
+def default_created(git: dict[str, str]) -> int:
+    """SOURCE_DATE_EPOCH, else the last commit's time, else 0: never the clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH") or git.get("time") or "0"
+    return int(value) if value.isdigit() else 0
+
+
+def default_destination(app: Path) -> str:
+    return f"store:builds/{app.resolve().name or 'app'}"
+
+
+def image_changes(plan: BuildPlan, launch: dict) -> ConfigChanges:
+    return ConfigChanges(
+        entrypoint=plan.entrypoint or tuple(launch.get("entrypoint") or ()) or None,
+        cmd=plan.cmd if plan.cmd is not None else (tuple(launch["cmd"]) if launch.get("cmd") else None),
+        env=tuple(sorted(launch.get("env", {}).items())) + plan.env,
+        workdir=launch.get("workdir"),
+        user=plan.user,
+        ports=plan.ports,
+        labels=(("io.s2i.buildpack", f"{plan.buildpack.name}@{plan.buildpack.version}"), ("io.s2i.stack", plan.stack)),
+        created_by=f"s2i build ({plan.buildpack.name})",
+        annotations=dict(plan.annotations),
+    )
+
+
+def build(options: BuildOptions, context: Context) -> Published:
+    app = options.app
+    destination = parse_location(options.destination or default_destination(app))
+    check_destination(destination)
+    check_reachable(destination, context)
+    config = override(load_app_config(app), options.flags)
+    detection: Detection = detect(app, options.buildpack)
+    log(f"detected {detection.buildpack.name}: {'; '.join(detection.reasons)}")
+    stack = load_stack(find_stack(config.stack))
+    git = git_info(app)
+    created = default_created(git)
+    plan = make_plan(detection.buildpack, detection.reasons, config, stack, dict(os.environ), created,
+                     {"source": git.get("source", ""), "revision": git.get("revision", "")})
+    store = Store()
+    run_base, base_name = _run_base(plan, stack, context, store)
+    builder = ensure_stack_image(stack, "builder", context, store)
+    rootfs = unpack_image(builder, store)
+    with ExitStack() as cleanup:
+        work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=store.root, prefix=".build-")))
+        (work / "workspace").mkdir()
+        copy_source(app, work / "workspace", config.include, config.exclude)
+        log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
+        cache = app_cache_dir(store.root / "builds", app, plan.buildpack.name)
+        output = run_build(plan, rootfs, work / "workspace", work / "out", cache, log_handle)
+        family = run_base.family if run_base.layers else "oci"
+        media_type = layer_media_type(family, options.compression)
+        layers = []
+        for name, directory in output.layers:
+            blob = write_layer(directory, store, media_type, options.compression, TarOptions(mtime=created))
+            log(f"layer {name}: {blob.descriptor.digest} ({blob.descriptor.size} bytes)")
+            layers.append(Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest))))
+    image = append_layers(run_base, layers, image_changes(plan, output.launch), created=created, base_name=base_name)
+    published = write_image(destination, image, context)
+    if isinstance(destination, StoreLocation):
+        log(f"built into the local store; run it with: s2i run {destination}")
+    return published
+
+
+def _run_base(plan: BuildPlan, stack: Stack, context: Context, store: Store) -> tuple[Image, str | None]:
+    """The base image and, when it lives in a registry, the name rebasing tools will look for."""
+    if plan.run_image.stack_base:
+        reference = stack.bases[plan.run_image.name].image
+        return ensure_stack_image(stack, plan.run_image.name, context, store), reference
+    return read_image(RegistryLocation(parse_reference(plan.run_image.name)), context), plan.run_image.name

@@ -1,0 +1,112 @@
+"""Turns a detection, the app's settings and the stack into a BuildPlan: pure, no IO."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from s2i.appconfig import AppConfig
+from s2i.buildpack import Buildpack
+from s2i.errors import UsageError
+from s2i.oci.reference import parse_reference
+from s2i.stack import Stack
+
+PASSED_THROUGH = ("GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST")
+SANDBOX_CA = "/etc/ssl/certs/ca-certificates.crt"
+CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE")
+NONROOT = "65532"
+
+
+@dataclass(frozen=True)
+class RunImage:
+    """A base of the stack (`static`, `scratch`, ...) or any registry image."""
+
+    name: str
+    stack_base: bool
+    has_nonroot: bool
+
+    @property
+    def kind(self) -> str:
+        return "stack" if self.stack_base else "reference"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    buildpack: Buildpack
+    reasons: tuple[str, ...]
+    stack: str
+    run_image: RunImage
+    script: str
+    build_env: tuple[tuple[str, str], ...]
+    layers: tuple[str, ...]
+    entrypoint: tuple[str, ...] | None
+    cmd: tuple[str, ...] | None
+    env: tuple[tuple[str, str], ...]
+    ports: tuple[str, ...]
+    user: str | None
+    created: int
+    annotations: tuple[tuple[str, str], ...]
+
+
+def choose_run_image(buildpack: Buildpack, stack: Stack, requested: str | None) -> RunImage:
+    name = requested or buildpack.default_run_image
+    if name in stack.bases:
+        base = stack.bases[name]
+        if base.kind == "image" or name in buildpack.run_images:
+            return RunImage(name, True, base.kind == "packages")
+        raise UsageError(
+            f"the {buildpack.name} buildpack cannot run on {name!r}",
+            f"use one of: {', '.join(n for n in buildpack.run_images if n in stack.bases)}, or name an image that has what it needs",
+        )
+    if "/" not in name and ":" not in name:
+        raise UsageError(f"stack {stack.name} has no run base {name!r}", f"use one of: {', '.join(stack.bases)}, or a registry reference")
+    parse_reference(name)
+    return RunImage(name, False, False)
+
+
+def sandbox_env(buildpack: Buildpack, config: AppConfig, host_env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Buildpack defaults < host pass-through (proxies, indexes) < the app's build env; CA always the host's."""
+    env = dict(buildpack.build_env)
+    env.update({key: host_env[key] for key in PASSED_THROUGH if host_env.get(key)})
+    env.update(dict(config.build_env))
+    env.update({key: SANDBOX_CA for key in CA_VARIABLES})
+    env.update(HOME="/tmp", LANG="C.UTF-8", SOURCE_DATE_EPOCH=host_env.get("SOURCE_DATE_EPOCH", "0"))
+    return tuple(sorted((k, v) for k, v in env.items() if v != ""))
+
+
+def make_plan(
+    buildpack: Buildpack,
+    reasons: tuple[str, ...],
+    config: AppConfig,
+    stack: Stack,
+    host_env: dict[str, str],
+    created: int,
+    git: dict[str, str],
+) -> BuildPlan:
+    run_image = choose_run_image(buildpack, stack, config.run_image)
+    user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
+    annotations = tuple(sorted(
+        [("org.opencontainers.image.created", _iso(created))]
+        + [(f"org.opencontainers.image.{key}", value) for key, value in git.items() if value]
+    ))
+    return BuildPlan(
+        buildpack=buildpack,
+        reasons=reasons,
+        stack=stack.name,
+        run_image=run_image,
+        script=buildpack.render(config.settings),
+        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(created)}),
+        layers=buildpack.layers,
+        entrypoint=config.entrypoint,
+        cmd=config.cmd,
+        env=config.env,
+        ports=config.ports,
+        user=user,
+        created=created,
+        annotations=annotations,
+    )
+
+
+def _iso(epoch: int) -> str:
+    from s2i.oci.mutate import iso_time
+
+    return iso_time(epoch)

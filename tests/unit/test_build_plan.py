@@ -1,0 +1,111 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from s2i.appconfig import AppConfig, load_app_config, override
+from s2i.buildpack import all_buildpacks, get_buildpack
+from s2i.detect import NoMatchError, detect
+from s2i.errors import UsageError
+from s2i.plan import RunImage, make_plan
+from s2i.sandbox import Bind, Sandbox, bwrap_argv
+from s2i.source import copy_source, is_ignored
+from s2i.stack import find_stack, load_stack
+
+STACK = load_stack(find_stack("debian-bookworm"))
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("files, buildpack", [
+    ({"go.mod": "module x\n", "Makefile": "all:\n"}, "go"),  # language marker beats a generic Makefile
+    ({"main.go": "package main\nfunc main() {}\n"}, "go"),
+    ({"CMakeLists.txt": "project(x)\n"}, "c"),
+    ({"prog.c": "int main(void) { return 0; }\n"}, "c"),
+])
+def test_detection_order(tmp_path, files, buildpack):
+    assert detect(write(tmp_path, files)).buildpack.name == buildpack
+
+
+def test_detection_declines_libraries_and_says_what_it_looked_for(tmp_path):
+    write(tmp_path, {"lib.go": "package lib\n", "util.c": "int add(int a, int b) { return a + b; }\n"})
+    with pytest.raises(NoMatchError) as caught:
+        detect(tmp_path)
+    assert caught.value.exit_code == 2
+    for bp in all_buildpacks():
+        assert f"{bp.name}: " in caught.value.message
+
+
+def test_app_config_and_flags(tmp_path):
+    write(tmp_path, {"s2i.toml": 'run-image = "scratch"\nentrypoint = ["/app/x"]\nports = [8080]\nenv = { A = "1", B = "2" }\n'
+                                 '[build]\nmain = "./cmd/x"\nenv = { GOFLAGS = "-tags=netgo" }\n'})
+    config = load_app_config(tmp_path)
+    merged = override(config, AppConfig(run_image="static", env=(("B", "3"),)))
+    assert merged.run_image == "static" and merged.entrypoint == ("/app/x",)
+    assert merged.env == (("A", "1"), ("B", "3")) and merged.ports == ("8080",)
+    assert merged.settings == {"main": "./cmd/x"} and merged.build_env == (("GOFLAGS", "-tags=netgo"),)
+    write(tmp_path, {"s2i.toml": 'runimage = "x"\n'})
+    with pytest.raises(UsageError):
+        load_app_config(tmp_path)
+
+
+def test_make_plan_exact_values():
+    plan = make_plan(get_buildpack("go"), ("found go.mod",), AppConfig(ports=("8080",)), STACK,
+                     {"GOPROXY": "https://proxy.example", "HOME": "/root", "PIP_INDEX_URL": ""}, 86400,
+                     {"source": "https://git.example/app", "revision": "abc"})
+    assert plan.run_image == RunImage("static", True, True)
+    assert plan.user == "65532" and plan.layers == ("app",) and plan.ports == ("8080",)
+    env = dict(plan.build_env)
+    assert env["GOPROXY"] == "https://proxy.example" and env["CGO_ENABLED"] == "0"
+    assert env["SSL_CERT_FILE"] == env["PIP_CERT"] == "/etc/ssl/certs/ca-certificates.crt"
+    assert env["HOME"] == "/tmp" and env["SOURCE_DATE_EPOCH"] == "86400" and "PIP_INDEX_URL" not in env
+    assert dict(plan.annotations) == {"org.opencontainers.image.created": "1970-01-02T00:00:00Z",
+                                      "org.opencontainers.image.source": "https://git.example/app",
+                                      "org.opencontainers.image.revision": "abc"}
+    assert plan.script.startswith("set -eu\n") and "go build" in plan.script
+
+
+def test_run_image_choices():
+    go = get_buildpack("go")
+    scratch = make_plan(go, (), AppConfig(run_image="scratch"), STACK, {}, 0, {})
+    assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None
+    assert make_plan(go, (), AppConfig(run_image="127.0.0.1:5000/library/alpine:3"), STACK, {}, 0, {}).run_image.kind == "reference"
+    with pytest.raises(UsageError) as caught:
+        make_plan(go, (), AppConfig(run_image="python"), STACK, {}, 0, {})
+    assert "static" in caught.value.hint
+    with pytest.raises(UsageError):
+        make_plan(go, (), AppConfig(run_image="nosuchbase"), STACK, {}, 0, {})
+
+
+def test_bwrap_argv_shows_only_what_is_bound():
+    argv = bwrap_argv(Sandbox(Path("/rootfs"), (Bind(Path("/src"), "/workspace", True), Bind(Path("/ca"), "/etc/ca.crt")),
+                              (("A", "1"),), workdir="/workspace"), ["/bin/sh", "-c", "make"])
+    assert argv[:4] == ["bwrap", "--ro-bind", "/rootfs", "/"]
+    assert "--clearenv" in argv and "--unshare-all" in argv and "--share-net" in argv
+    assert argv[argv.index("--uid") + 1] == "65532"
+    assert ["--bind", "/src", "/workspace"] == argv[argv.index("/src") - 1: argv.index("/src") + 2]
+    assert ["--ro-bind", "/ca", "/etc/ca.crt"] == argv[argv.index("/ca") - 1: argv.index("/ca") + 2]
+    assert argv[-4:] == ["--", "/bin/sh", "-c", "make"]
+
+
+def test_source_copy_honours_ignores_and_refuses_links_out(tmp_path):
+    app = write(tmp_path / "app", {"main.c": "x", "build/out.o": "x", "docs/a.md": "x", "docs/keep.md": "x", ".git/HEAD": "x",
+                                   ".dockerignore": "build\ndocs/*.md\n!docs/keep.md\n"})
+    os.symlink("main.c", app / "link-inside")
+    count = copy_source(app, tmp_path / "copy")
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert copied == [".dockerignore", "docs", "docs/keep.md", "link-inside", "main.c"] and count == 3
+    assert is_ignored("build/deep/x.o", ["build"]) and not is_ignored("src/build.c", ["build"])
+    os.symlink("/etc/shadow", app / "secret")
+    with pytest.raises(UsageError) as caught:
+        copy_source(app, tmp_path / "copy2")
+    assert "secret is a symlink to /etc/shadow" in caught.value.message
+    os.unlink(app / "secret")
+    os.symlink("../../outside", app / "docs" / "up")
+    with pytest.raises(UsageError):
+        copy_source(app, tmp_path / "copy3")
