@@ -22,17 +22,26 @@ class SourceRule:
 
 
 @dataclass(frozen=True)
+class LayerSpec:
+    """A layer the build writes; `mount` binds it at its final path, `key_files` make it reusable."""
+
+    name: str
+    mount: str | None = None
+    key_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Buildpack:
     name: str
     version: str
     path: Path
     default_run_image: str
     run_images: tuple[str, ...]
-    layers: tuple[str, ...]
+    layers: tuple[LayerSpec, ...]
     files: tuple[str, ...]
     sources: tuple[SourceRule, ...]
     build_env: tuple[tuple[str, str], ...]
-    needs_interpreter: bool = False  # a run base must bring one (python)
+    refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
 
     def render(self, settings: dict) -> str:
         environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
@@ -53,12 +62,16 @@ def load_buildpack(path: Path) -> Buildpack:
         path=path,
         default_run_image=data["default-run-image"],
         run_images=tuple(data.get("run-images", [data["default-run-image"]])),
-        layers=tuple(data.get("layers", ["app"])),
+        layers=tuple(_layer_spec(name, data.get("layer", {}).get(name, {})) for name in data.get("layers", ["app"])),
         files=tuple(detect.get("files", [])),
         sources=tuple(SourceRule(s["glob"], s["contains"], s.get("reason", "")) for s in detect.get("sources", [])),
         build_env=tuple(sorted(data.get("build", {}).get("env", {}).items())),
-        needs_interpreter=bool(data.get("needs-interpreter", False)),
+        refused_run_images=tuple(sorted(data.get("refused-run-images", {}).items())),
     )
+
+
+def _layer_spec(name: str, table: dict) -> LayerSpec:
+    return LayerSpec(name, table.get("mount"), tuple(table.get("key-files", [])))
 
 
 # Detection order and tie-breaks: the first buildpack that matches wins. Language-specific markers

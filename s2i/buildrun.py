@@ -27,8 +27,16 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
     return path
 
 
-def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None) -> BuildOutput:
+def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None, reused: frozenset[str] = frozenset()) -> BuildOutput:
+    """Layers named in `reused` come from the store: the script is told to skip them."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
+    layer_binds = []
+    for spec in plan.layers:
+        if spec.mount:  # built in place at its final path, so what it records (venv paths, shebangs) holds at run time
+            directory = output / "layers" / spec.name / spec.mount.lstrip("/")
+            directory.mkdir(parents=True, exist_ok=True)
+            layer_binds.append(Bind(directory, spec.mount, writable=True))
+    skip_env = tuple((f"S2I_REUSE_{name.upper()}", "1") for name in sorted(reused))
     sandbox = Sandbox(
         rootfs=rootfs,
         binds=(
@@ -36,8 +44,9 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
             Bind(output, "/s2i/out", writable=True),
             Bind(cache, "/s2i/cache", writable=True),
             Bind(host_ca_bundle(), SANDBOX_CA),
+            *layer_binds,
         ),
-        env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
+        env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env, *skip_env),
         workdir="/workspace",
     )
     run_logged(sandbox, ["/bin/sh", "-c", plan.script], f"build {plan.buildpack.name}", log)
@@ -46,10 +55,10 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
     except (FileNotFoundError, ValueError):
         raise S2IError(f"the {plan.buildpack.name} buildpack wrote no valid launch.json", "this is a buildpack bug; report it") from None
     layers = []
-    for name in plan.layers:
-        directory = output / "layers" / name
-        if directory.is_dir():
-            layers.append((name, directory))
+    for spec in plan.layers:
+        directory = output / "layers" / spec.name
+        if spec.name in reused or directory.is_dir():
+            layers.append((spec.name, directory))
     if not layers:
         raise S2IError("the build produced nothing to put in the image", "check the build output above")
     return BuildOutput(tuple(layers), launch)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import subprocess
 import tempfile
@@ -14,6 +17,7 @@ from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.buildrun import app_cache_dir, run_build
 from s2i.detect import Detection, detect
+from s2i.errors import UsageError
 from s2i.oci.image import FileBlob, Image, Layer
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.reference import RegistryLocation, StoreLocation, parse_location, parse_reference
@@ -54,19 +58,43 @@ def default_created(git: dict[str, str]) -> int:
     return int(value) if value.isdigit() else 0
 
 
+def layer_key(plan: BuildPlan, spec, app: Path, builder_digest: str) -> str:
+    """What a reusable layer depends on: its key files, the builder, the buildpack, the build env, the time."""
+    digest = hashlib.sha256()
+    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.created)):
+        digest.update(part.encode() + b"\0")
+    for name in spec.key_files:
+        path = app / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def _layer_meta(output: Path, name: str) -> dict:
+    """Facts a layer's build step recorded (labels such as resolved versions), kept with the reused layer."""
+    path = output / "meta" / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def default_destination(app: Path) -> str:
     return f"store:builds/{app.resolve().name or 'app'}"
 
 
 def image_changes(plan: BuildPlan, launch: dict) -> ConfigChanges:
+    entrypoint = plan.entrypoint or tuple(launch.get("entrypoint") or ()) or None
+    if not entrypoint and not plan.cmd:
+        raise UsageError(
+            f"the {plan.buildpack.name} build found no entry point",
+            "name one: entrypoint = [...] in s2i.toml or --entrypoint (python: a Procfile web: line, [project.scripts], app.py or main.py)",
+        )
     return ConfigChanges(
-        entrypoint=plan.entrypoint or tuple(launch.get("entrypoint") or ()) or None,
+        entrypoint=entrypoint,
         cmd=plan.cmd if plan.cmd is not None else (tuple(launch["cmd"]) if launch.get("cmd") else None),
         env=tuple(sorted(launch.get("env", {}).items())) + plan.env,
         workdir=launch.get("workdir"),
         user=plan.user,
         ports=plan.ports,
-        labels=(("io.s2i.buildpack", f"{plan.buildpack.name}@{plan.buildpack.version}"), ("io.s2i.stack", plan.stack)),
+        labels=(("io.s2i.buildpack", f"{plan.buildpack.name}@{plan.buildpack.version}"), ("io.s2i.stack", plan.stack),
+                *sorted(launch.get("labels", {}).items())),
         created_by=f"s2i build ({plan.buildpack.name})",
         annotations=dict(plan.annotations),
     )
@@ -95,14 +123,26 @@ def build(options: BuildOptions, context: Context) -> Published:
         copy_source(app, work / "workspace", config.include, config.exclude)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, plan.buildpack.name)
-        output = run_build(plan, rootfs, work / "workspace", work / "out", cache, log_handle)
+        keys = {spec.name: layer_key(plan, spec, app, builder.digest) for spec in plan.layers if spec.key_files}
+        reusable = {name: record for name, key in keys.items() if (record := store.keyed_layer(key))}
+        for name in reusable:
+            log(f"reusing the {name} layer: its inputs are unchanged")
+        output = run_build(plan, rootfs, work / "workspace", work / "out", cache, log_handle, frozenset(reusable))
         family = run_base.family if run_base.layers else "oci"
         media_type = layer_media_type(family, options.compression)
-        layers = []
+        layers, labels = [], dict(output.launch.get("labels", {}))
         for name, directory in output.layers:
-            blob = write_layer(directory, store, media_type, options.compression, TarOptions(mtime=created))
-            log(f"layer {name}: {blob.descriptor.digest} ({blob.descriptor.size} bytes)")
-            layers.append(Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest))))
+            if name in reusable:
+                descriptor, diff_id, meta = reusable[name]
+            else:
+                blob = write_layer(directory, store, media_type, options.compression, TarOptions(mtime=created))
+                descriptor, diff_id, meta = blob.descriptor, blob.diff_id, _layer_meta(work / "out", name)
+                if name in keys:
+                    store.remember_keyed_layer(keys[name], descriptor, diff_id, meta)
+            labels.update(meta.get("labels", {}))
+            log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
+            layers.append(Layer(descriptor, diff_id, FileBlob(store.blob_path(descriptor.digest))))
+        output = dataclasses.replace(output, launch={**output.launch, "labels": labels})
     image = append_layers(run_base, layers, image_changes(plan, output.launch), created=created, base_name=base_name)
     published = write_image(destination, image, context)
     if isinstance(destination, StoreLocation):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from s2i.appconfig import AppConfig
-from s2i.buildpack import Buildpack
+from s2i.buildpack import Buildpack, LayerSpec
 from s2i.errors import UsageError
 from s2i.oci.reference import parse_reference
 from s2i.stack import Stack
@@ -37,7 +37,7 @@ class BuildPlan:
     run_image: RunImage
     script: str
     build_env: tuple[tuple[str, str], ...]
-    layers: tuple[str, ...]
+    layers: tuple[LayerSpec, ...]
     entrypoint: tuple[str, ...] | None
     cmd: tuple[str, ...] | None
     env: tuple[tuple[str, str], ...]
@@ -49,6 +49,12 @@ class BuildPlan:
 
 def choose_run_image(buildpack: Buildpack, stack: Stack, requested: str | None) -> RunImage:
     name = requested or buildpack.default_run_image
+    refusals = dict(buildpack.refused_run_images)
+    if name in refusals:
+        raise UsageError(
+            f"the {buildpack.name} buildpack cannot run on {name!r}: {refusals[name]}",
+            f"use {buildpack.default_run_image}, or --run-image with an image that has what it needs",
+        )
     if name in stack.bases:
         base = stack.bases[name]
         if base.kind == "image" or name in buildpack.run_images:

@@ -98,6 +98,25 @@ class Store:
             handle.flush()
             os.replace(path, index)
 
+    def keyed_layer(self, key: str):
+        """(descriptor, diff_id, meta) of a layer remembered under `key`, if its blob is still here."""
+        try:
+            record = json.loads((self.root / "keyed" / key.replace(":", "-")).read_text())
+            descriptor = Descriptor.from_json(record["descriptor"])
+        except (FileNotFoundError, ValueError, KeyError):
+            return None
+        if not self.has_blob(descriptor.digest, descriptor.size):
+            return None
+        return descriptor, record["diffId"], record.get("meta", {})
+
+    def remember_keyed_layer(self, key: str, descriptor: Descriptor, diff_id: str, meta: dict) -> None:
+        path = self.root / "keyed" / key.replace(":", "-")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.temp_file() as (handle, temp):
+            handle.write(json.dumps({"descriptor": descriptor.to_json(), "diffId": diff_id, "meta": meta}).encode())
+            handle.flush()
+            os.replace(temp, path)
+
     def remember_size(self, diff_id: str, size: int) -> None:
         path = self.root / "sizes" / diff_id.replace(":", "-")
         if not path.exists():

@@ -108,7 +108,7 @@ class StackS2I(S2I):
 
     def forget_app_caches(self) -> None:
         """Empty every cache a build may reuse (build caches, layer index); the stack stays."""
-        for name in ("builds", "layers"):
+        for name in ("builds", "layers", "keyed"):
             shutil.rmtree(self.cache / "s2i" / name, ignore_errors=True)
 
 

@@ -144,7 +144,9 @@ def test_builder_by_reference_unpacks_like_the_local_one(stacks, tmp_path, monke
     assert remote.digest == digest
     remote_root = unpack_image(remote, Store())
     monkeypatch.setenv("XDG_CACHE_HOME", str(stacks.first.cache))
-    local_root = unpack_image(stack_image(STACK, "builder", context, Store()), Store())
+    local = stack_image(STACK, "builder", context, Store())
+    # a fresh unpack: the session's cached rootfs has gained sandbox mount points from earlier tests
+    local_root = unpack_image(local, Store(tmp_path / "local-unpack"))
     assert remote_root != local_root and remote_root.name == local_root.name
     assert tree_fingerprint(remote_root) == tree_fingerprint(local_root)
 

@@ -27,6 +27,9 @@ def write(root: Path, files: dict[str, str]) -> Path:
     ({"main.go": "package main\nfunc main() {}\n"}, "go"),
     ({"CMakeLists.txt": "project(x)\n"}, "c"),
     ({"prog.c": "int main(void) { return 0; }\n"}, "c"),
+    ({"requirements.txt": "flask\n", "Makefile": "all:\n"}, "python"),
+    ({"pyproject.toml": "[project]\nname = 'x'\n"}, "python"),
+    ({"tool.py": "if __name__ == '__main__':\n    pass\n"}, "python"),
 ])
 def test_detection_order(tmp_path, files, buildpack):
     assert detect(write(tmp_path, files)).buildpack.name == buildpack
@@ -59,7 +62,7 @@ def test_make_plan_exact_values():
                      {"GOPROXY": "https://proxy.example", "HOME": "/root", "PIP_INDEX_URL": ""}, 86400,
                      {"source": "https://git.example/app", "revision": "abc"})
     assert plan.run_image == RunImage("static", True, True)
-    assert plan.user == "65532" and plan.layers == ("app",) and plan.ports == ("8080",)
+    assert plan.user == "65532" and [l.name for l in plan.layers] == ["app"] and plan.ports == ("8080",)
     env = dict(plan.build_env)
     assert env["GOPROXY"] == "https://proxy.example" and env["CGO_ENABLED"] == "0"
     assert env["SSL_CERT_FILE"] == env["PIP_CERT"] == "/etc/ssl/certs/ca-certificates.crt"
@@ -68,6 +71,20 @@ def test_make_plan_exact_values():
                                       "org.opencontainers.image.source": "https://git.example/app",
                                       "org.opencontainers.image.revision": "abc"}
     assert plan.script.startswith("set -eu\n") and "go build" in plan.script
+
+
+def test_python_refuses_bases_without_an_interpreter():
+    python = get_buildpack("python")
+    for base, reason in (("scratch", "no Python interpreter"), ("alpine", "musl")):
+        with pytest.raises(UsageError) as caught:
+            make_plan(python, (), AppConfig(run_image=base), STACK, {}, 0, {})
+        assert reason in caught.value.message
+    plan = make_plan(python, (), AppConfig(), STACK, {}, 0, {})
+    assert plan.run_image.name == "python" and plan.user == "65532"
+    assert [(l.name, l.mount) for l in plan.layers] == [("deps", "/opt/venv"), ("app", None)]
+    assert "requirements.txt" in plan.layers[0].key_files
+    custom = make_plan(python, (), AppConfig(run_image="127.0.0.1:5000/team/python-musl:3"), STACK, {}, 0, {})
+    assert custom.run_image.kind == "reference"  # the user named a base that has one
 
 
 def test_run_image_choices():

@@ -1,0 +1,9 @@
+# c-hello.Dockerfile with the builder stage on s2i's builder stack image, which already has gcc and make.
+FROM localhost/s2i-builder:bookworm AS build
+WORKDIR /src
+COPY . .
+RUN make
+
+FROM scratch
+COPY --from=build /src/hello /hello
+ENTRYPOINT ["/hello"]

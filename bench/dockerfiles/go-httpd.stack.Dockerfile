@@ -1,0 +1,10 @@
+# go-httpd.Dockerfile with the builder stage on s2i's builder stack image, which already has golang-go.
+FROM localhost/s2i-builder:bookworm AS build
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /httpd .
+
+FROM scratch
+COPY --from=build /httpd /httpd
+EXPOSE 8080
+ENTRYPOINT ["/httpd"]
