@@ -96,13 +96,15 @@ class AptArchive:
 
     def record(self, package: str, version: str) -> dict[str, str]:
         try:
-            text = self._run("apt-cache", "show", f"{package}={version}")
+            fields = _parse_stanza(self._run("apt-cache", "show", f"{package}={version}").split("\n\n")[0])
         except S2IError:
+            fields = {}
+        if "Filename" not in fields or "SHA256" not in fields:
             raise S2IError(
                 f"the Debian archive no longer has {package}={version} (locked)",
                 "refresh the lock: s2i stack build --update",
-            ) from None
-        return _parse_stanza(text.split("\n\n")[0])
+            )
+        return fields
 
     def download(self, package: str, version: str) -> Path:
         """The .deb, from the cache when its SHA256 matches the archive's index."""

@@ -56,6 +56,14 @@ class Store:
         os.replace(temp_path, final)
         return final
 
+    def write_file(self, path: Path, data: bytes) -> None:
+        """Small index files, written whole or not at all."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.temp_file() as (handle, temp):
+            handle.write(data)
+            handle.flush()
+            os.replace(temp, path)
+
     def write_blob(self, data: bytes) -> str:
         digest = sha256_digest(data)
         if not self.has_blob(digest, len(data)):
@@ -91,12 +99,7 @@ class Store:
         return descriptor if self.has_blob(descriptor.digest, descriptor.size) else None
 
     def remember_layer(self, diff_id: str, variant: str, descriptor: Descriptor) -> None:
-        index = self._layer_index(diff_id, variant)
-        index.parent.mkdir(parents=True, exist_ok=True)
-        with self.temp_file() as (handle, path):
-            handle.write(json.dumps(descriptor.to_json()).encode())
-            handle.flush()
-            os.replace(path, index)
+        self.write_file(self._layer_index(diff_id, variant), json.dumps(descriptor.to_json()).encode())
 
     def keyed_layer(self, key: str):
         """(descriptor, diff_id, meta) of a layer remembered under `key`, if its blob is still here."""
@@ -110,21 +113,13 @@ class Store:
         return descriptor, record["diffId"], record.get("meta", {})
 
     def remember_keyed_layer(self, key: str, descriptor: Descriptor, diff_id: str, meta: dict) -> None:
-        path = self.root / "keyed" / key.replace(":", "-")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self.temp_file() as (handle, temp):
-            handle.write(json.dumps({"descriptor": descriptor.to_json(), "diffId": diff_id, "meta": meta}).encode())
-            handle.flush()
-            os.replace(temp, path)
+        record = {"descriptor": descriptor.to_json(), "diffId": diff_id, "meta": meta}
+        self.write_file(self.root / "keyed" / key.replace(":", "-"), json.dumps(record).encode())
 
     def remember_size(self, diff_id: str, size: int) -> None:
         path = self.root / "sizes" / diff_id.replace(":", "-")
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self.temp_file() as (handle, temp):
-                handle.write(str(size).encode())
-                handle.flush()
-                os.replace(temp, path)
+            self.write_file(path, str(size).encode())
 
     def uncompressed_size(self, diff_ids: list[str]) -> int | None:
         """Bytes of the layers' tars, when the store made (or unpacked) every one of them."""
@@ -139,13 +134,8 @@ class Store:
             self.fetch(layer.descriptor, layer.source)
         self.write_blob(image.config_bytes)
         self.write_blob(image.manifest_bytes)
-        ref = self.root / "refs" / name
-        ref.parent.mkdir(parents=True, exist_ok=True)
         descriptor = image.descriptor()
-        with self.temp_file() as (handle, path):
-            handle.write(json.dumps(descriptor.to_json()).encode())
-            handle.flush()
-            os.replace(path, ref)
+        self.write_file(self.root / "refs" / name, json.dumps(descriptor.to_json()).encode())
         return descriptor
 
     def load_image(self, name: str):

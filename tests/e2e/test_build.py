@@ -66,8 +66,10 @@ def test_detect_says_why(builder, tmp_path):
     assert unknown.returncode == 2 and "go: go.mod" in unknown.stderr and "c: Makefile" in unknown.stderr
 
 
-def test_c_hello_and_go_httpd_build_push_and_run(builder, registry):
-    c_ref = built(builder("build", EXAMPLES / "c-hello", f"{registry.host}/c-hello:1"))
+def test_c_hello_and_go_httpd_build_push_and_run(builder, registry, tmp_path):
+    log = tmp_path / "build.log"
+    c_ref = built(builder("build", EXAMPLES / "c-hello", f"{registry.host}/c-hello:1", "--log", log))
+    assert "gcc --static hello.c -o hello" in log.read_text()
     assert run_image(f"docker://{registry.host}/c-hello:1").stdout == "hello world\n"
     config = skopeo_inspect(f"docker://{registry.host}/c-hello:1", config=True)["config"]
     assert config["User"] == "65532" and config["Entrypoint"] == ["/app/hello"]
