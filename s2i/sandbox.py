@@ -83,8 +83,10 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
             log.write(line + "\n")
     code = process.wait()
     if code != 0:
-        meaningful = [line for line in tail if line.strip()]
-        last = meaningful[-1] if meaningful else "no output"
+        meaningful = [line.strip() for line in tail if line.strip()]
+        # the tool's own error line says more than a trailing "try --help"
+        errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
+        last = (errors or meaningful or ["no output"])[-1]
         raise S2IError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
 
 

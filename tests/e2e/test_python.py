@@ -94,3 +94,13 @@ def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tm
     assert registry.manifest_tags(f"bad/{case}") == set()
     shutil.rmtree(app)
     built(builder("build", app_copy(tmp_path, FLASK), f"{registry.host}/after/{case}:1"))
+
+
+def test_uv_lock_wins_and_is_installed_with_uv(builder, registry):
+    reference = f"{registry.host}/py-uv:1"
+    result = builder("build", REPO_ROOT / "tests" / "apps" / "py-uv", reference)
+    built(result)
+    assert "installing dependencies from uv.lock" in result.stderr
+    assert run_image(f"docker://{reference}").stdout == "six 1.16.0 from the uv.lock\n"
+    labels = skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]
+    assert labels["io.s2i.python.requirements"] == "six==1.16.0"
