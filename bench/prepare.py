@@ -13,9 +13,10 @@ from pathlib import Path
 from sides import buildah_env, s2i_env
 from tools import CommandFailed, run
 
-DEBIAN = "localhost/debian:bookworm"
-PYTHON = "localhost/python:3-bookworm"
-BUILDER = "localhost/s2i-builder:bookworm"
+DEBIAN = "127.0.0.1/bench-base/debian:bookworm"
+PYTHON = "127.0.0.1/bench-base/python:3-bookworm"
+BUILDER = "127.0.0.1/bench-base/s2i-builder:bookworm"
+# local names only: buildah finds them in its storage and never asks a registry for them
 BASE_IMAGES = (DEBIAN, PYTHON, BUILDER)
 STACK = "debian-bookworm"
 
@@ -23,6 +24,7 @@ STACK = "debian-bookworm"
 def ensure_tools(log: Path) -> None:
     """buildah is the one tool here that ./dev does not install yet."""
     if not shutil.which("buildah"):
+        run(["apt-get", "update", "-q"], log)
         run(["apt-get", "install", "-y", "-q", "buildah"], log)
     if importlib.util.find_spec("matplotlib") is None:
         run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"], log)
@@ -89,6 +91,11 @@ def import_builder(repo: Path, cache: Path, state: Path, digest: str, env: dict,
         env=s2i_env(repo, cache), cwd=repo)
     image_id = run(["buildah", "pull", "--quiet", f"oci:{layout}:builder"], log, env=env).strip()
     run(["buildah", "tag", image_id, BUILDER], log, env=env)
+    # the pull also names the image after the layout's path; only BUILDER should name it
+    images = json.loads(run(["buildah", "images", "--json"], log, env=env))
+    extra = [name for image in images if image_id.startswith(image["id"]) for name in image["names"] if name != BUILDER]
+    if extra:
+        run(["buildah", "rmi", *extra], log, env=env)
     shutil.rmtree(layout)
     marker.write_text(digest)
 

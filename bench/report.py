@@ -50,10 +50,8 @@ def human(value: float, unit: str) -> str:
 
 
 def cell(values: list[float], unit: str) -> str:
-    s = stats(values)
-    if s["min"] == s["max"]:
-        return human(s["median"], unit)
-    return f"{human(s['median'], unit)} ({human(s['min'], unit)}–{human(s['max'], unit)})"
+    median, low, high = (human(value, unit) for value in stats(values).values())
+    return median if low == high else f"{median} ({low}–{high})"
 
 
 def ratio(ours: list[float], theirs: list[float]) -> str:

@@ -34,13 +34,16 @@ EDIT_LINES = {
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median, min, max)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--apps", nargs="+", default=list(APPS), choices=list(APPS))
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("S2I_BENCH_CACHE", "/tmp/bench-cache")),
                         help="XDG_CACHE_HOME for s2i (its stack is built there once)")
     parser.add_argument("--state", type=Path, default=Path(os.environ.get("S2I_BENCH_STATE", "/tmp/bench-state")),
                         help="buildah storage, base images, working copies, registry, logs")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.runs < 2:
+        parser.error("--runs must be 2 or more: reproducibility compares clean builds")
+    return args
 
 
 def pristine(app: str, work: Path) -> Path:
@@ -142,7 +145,7 @@ def main() -> int:
 def write_outputs(results: dict, meta: dict) -> None:
     text = (f"# s2i vs Dockerfile + buildah\n\n{table(results)}\n\n## Goals (shown, not asserted)\n\n{goals(results)}\n\n"
             f"Median of {meta['runs']} runs, (min–max) beside it. Total run time {meta['total_s'] / 60:.1f} min "
-            f"(of which {meta['prepare_s']:.0f} s preparing). {METHOD}\n")
+            f"(of which {meta['prepare_s']:.0f} s preparing).\n{METHOD}")
     print(text)
     (BENCH / "results.md").write_text(text)
     write_json(BENCH / "results.json", results, meta)
@@ -152,6 +155,8 @@ def write_outputs(results: dict, meta: dict) -> None:
 METHOD = """
 ## How it was measured
 
+- **s2i** runs as `s2i build` with its defaults, but `--run-image scratch` for c-hello and go-httpd because the
+  seeds' Dockerfiles put those binaries on scratch; flask-hello goes on s2i's `python` run base.
 - **Cold build**: s2i with `$XDG_CACHE_HOME/s2i/{builds,layers,keyed}` deleted (the stack's images and unpacked
   builder kept), building into the local store; buildah with every image and layer cache removed but the base
   images, `buildah build --isolation chroot --layers`. No push in this figure.
@@ -163,7 +168,7 @@ METHOD = """
   the blobs it stores (layers, config, manifest). Each cold run pushes to an emptied registry.
 - **Sizes**: compressed and layer count from `skopeo inspect --raw`; uncompressed by decompressing each pushed layer.
 - **Reproducible**: every cold run's pushed digest is the same.
-- Base images, made here since Docker Hub is out of reach: `localhost/debian:bookworm` is an `mmdebstrap
+- Base images, made here since Docker Hub is out of reach: `127.0.0.1/bench-base/debian:bookworm` is an `mmdebstrap
   --variant=minbase` of the host's apt sources; the seed's `python:3` is stood in for by that plus `apt-get install
   python3 python3-pip python3-venv` (`dockerfiles/python-base.Dockerfile`); the stack variant's builder stage is s2i's
   builder image, copied out of s2i's store and `buildah pull`ed. Dockerfiles are in `bench/dockerfiles/`.

@@ -70,7 +70,7 @@ class Buildah:
         return run(["buildah", *args], self.logs / f"{app.name}-{self.label}.log", env=self.env, cwd=app)
 
     def image(self, app: Path) -> str:
-        return f"localhost/bench/{app.name}-{self.label}"
+        return f"127.0.0.1/bench/{app.name}-{self.label}"
 
     def reset(self) -> None:
         """Every image and layer cache but the base images."""

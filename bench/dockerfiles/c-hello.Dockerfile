@@ -1,5 +1,5 @@
 # The seed's C Dockerfile: a Debian builder installs gcc and make, the static binary goes onto scratch.
-FROM localhost/debian:bookworm AS build
+FROM 127.0.0.1/bench-base/debian:bookworm AS build
 RUN apt-get update && apt-get install -y gcc make
 WORKDIR /src
 COPY . .

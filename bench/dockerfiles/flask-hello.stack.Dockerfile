@@ -1,11 +1,11 @@
 # flask-hello.Dockerfile with a builder stage on s2i's builder stack image: pip installs into a venv there,
 # and the venv and the app go onto the same python base as the seed's.
-FROM localhost/s2i-builder:bookworm AS build
+FROM 127.0.0.1/bench-base/s2i-builder:bookworm AS build
 ARG PIP_CERT
 COPY requirements.txt /app/
 RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install -r /app/requirements.txt
 
-FROM localhost/python:3-bookworm
+FROM 127.0.0.1/bench-base/python:3-bookworm
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY . .

@@ -1,5 +1,5 @@
 # The seed's Go Dockerfile: a Debian builder installs golang-go, the static binary goes onto scratch.
-FROM localhost/debian:bookworm AS build
+FROM 127.0.0.1/bench-base/debian:bookworm AS build
 RUN apt-get update && apt-get install -y golang-go
 WORKDIR /src
 COPY . .
