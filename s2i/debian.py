@@ -43,6 +43,7 @@ class AptArchive:
         self.dir = cache_dir
         self.architecture = architecture
         self.debs = cache_dir / "debs"
+        self._records: dict[tuple[str, str], dict[str, str]] = {}
 
     def _options(self) -> list[str]:
         state = self.dir / "state"
@@ -95,6 +96,11 @@ class AptArchive:
         return versions
 
     def record(self, package: str, version: str) -> dict[str, str]:
+        if (package, version) not in self._records:
+            self._records[(package, version)] = self._show(package, version)
+        return self._records[(package, version)]
+
+    def _show(self, package: str, version: str) -> dict[str, str]:
         try:
             fields = _parse_stanza(self._run("apt-cache", "show", f"{package}={version}").split("\n\n")[0])
         except S2IError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -142,8 +141,8 @@ def build(options: BuildOptions, context: Context) -> Published:
             labels.update(meta.get("labels", {}))
             log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
             layers.append(Layer(descriptor, diff_id, FileBlob(store.blob_path(descriptor.digest))))
-        output = dataclasses.replace(output, launch={**output.launch, "labels": labels})
-    image = append_layers(run_base, layers, image_changes(plan, output.launch), created=created, base_name=base_name)
+    launch = {**output.launch, "labels": labels}
+    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=base_name)
     published = write_image(destination, image, context)
     if isinstance(destination, StoreLocation):
         log(f"built into the local store; run it with: s2i run {destination}")

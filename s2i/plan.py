@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from s2i.appconfig import AppConfig
 from s2i.buildpack import Buildpack, LayerSpec
 from s2i.errors import UsageError
+from s2i.oci.mutate import iso_time
 from s2i.oci.reference import parse_reference
 from s2i.stack import Stack
 
@@ -91,7 +92,7 @@ def make_plan(
     run_image = choose_run_image(buildpack, stack, config.run_image)
     user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
     annotations = tuple(sorted(
-        [("org.opencontainers.image.created", _iso(created))]
+        [("org.opencontainers.image.created", iso_time(created))]
         + [(f"org.opencontainers.image.{key}", value) for key, value in git.items() if value]
     ))
     return BuildPlan(
@@ -112,7 +113,3 @@ def make_plan(
     )
 
 
-def _iso(epoch: int) -> str:
-    from s2i.oci.mutate import iso_time
-
-    return iso_time(epoch)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -12,10 +11,8 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-import zstandard
-
+from s2i.archive.layer import open_uncompressed
 from s2i.oci.image import Image
-from s2i.oci.types import compression_of
 from s2i.store import Store
 
 WHITEOUT = ".wh."
@@ -148,15 +145,6 @@ def chain_id(diff_ids: list[str]) -> str:
     return chain or "sha256:" + hashlib.sha256(b"").hexdigest()
 
 
-def _open_uncompressed(handle: BinaryIO, media_type: str) -> BinaryIO:
-    compression = compression_of(media_type)
-    if compression == "gzip":
-        return gzip.GzipFile(fileobj=handle, mode="rb")
-    if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(handle)
-    return handle
-
-
 def unpack_image(image: Image, store: Store) -> Path:
     """The image's root filesystem under the store, keyed by ChainID; built once, then shared."""
     final = store.root / "rootfs" / chain_id([layer.diff_id for layer in image.layers]).replace(":", "-")
@@ -167,7 +155,7 @@ def unpack_image(image: Image, store: Store) -> Path:
     try:
         for layer in image.layers:
             with store.fetch(layer.descriptor, layer.source).open("rb") as handle:
-                unpack_tar_stream(str(temp), _open_uncompressed(handle, layer.descriptor.media_type))
+                unpack_tar_stream(str(temp), open_uncompressed(handle, layer.descriptor.media_type))
         os.chmod(temp, 0o755)
         try:
             os.rename(temp, final)

@@ -50,6 +50,10 @@ class Stack:
     def lock_path(self) -> Path:
         return self.path.with_suffix(".lock")
 
+    def reference_of(self, name: str) -> str | None:
+        """The registry image a stack names for its builder or a run base, if it is not built here."""
+        return self.builder.image if name == "builder" else self.bases[name].image
+
     def base_chain(self, name: str) -> list[RunBase]:
         """The base and what it extends, root first."""
         chain, seen = [], set()

@@ -8,12 +8,11 @@ from pathlib import Path
 from s2i.debian import AptArchive
 from s2i.errors import UsageError
 from s2i.oci.image import Image
-from s2i.oci.reference import parse_reference
+from s2i.oci.reference import RegistryLocation, ScratchLocation, parse_reference
 from s2i.progress import log
-from s2i.oci.reference import RegistryLocation, ScratchLocation
 from s2i.publish import Context, read_image, write_image
 from s2i.stack import Stack, find_stack, load_stack, stacks_dir
-from s2i.stackbuild import build_stack, image_name, store_ref
+from s2i.stackbuild import BuiltStack, build_stack, image_name, store_ref
 from s2i.store import Store
 
 
@@ -35,15 +34,21 @@ def _with_origins(image: Image, pushed: dict[str, tuple[str, str]]) -> Image:
     return dataclasses.replace(image, layers=layers)
 
 
+def build_and_save(stack: Stack, store: Store, update: bool) -> BuiltStack:
+    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update)
+    for name, image in built.images.items():
+        store.save_image(store_ref(stack, name), image)
+    return built
+
+
 def build(name: str | None, push_prefix: str | None, update: bool, context: Context) -> list[dict]:
     stack = load_stack(find_stack(name))
     if push_prefix:
         parse_reference(f"{push_prefix}/builder:{stack.name}")  # a bad prefix fails before hours of work
     store = Store()
-    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update)
+    built = build_and_save(stack, store, update)
     results, pushed = [], {}
     for image_name_, image in built.images.items():
-        store.save_image(store_ref(stack, image_name_), image)
         entry = {"image": image_name_, "digest": image.digest, "size": image.size,
                  "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
         if push_prefix:
@@ -60,12 +65,9 @@ def stack_image(stack: Stack | str | None, name: str, context: Context, store: S
     """A stack's builder or run base: by reference from its registry, else as built into the store."""
     stack = stack if isinstance(stack, Stack) else load_stack(find_stack(stack))
     store = store or Store()
-    if name == "builder":
-        reference = stack.builder.image
-    elif name in stack.bases:
-        reference = stack.bases[name].image
-    else:
+    if name != "builder" and name not in stack.bases:
         raise UsageError(f"stack {stack.name} has no run base {name!r}", f"use one of: {', '.join(stack.bases)}")
+    reference = stack.reference_of(name)
     if reference:
         return read_image(RegistryLocation(parse_reference(reference)), context)
     if name in stack.bases and stack.bases[name].kind == "scratch":
@@ -82,9 +84,7 @@ def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store) 
         return stack_image(stack, name, context, store)
     except StackNotBuilt:
         log(f"stack {stack.name} is not built yet: building it now (once; a few minutes)")
-        built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update=False)
-        for image_name_, image in built.images.items():
-            store.save_image(store_ref(stack, image_name_), image)
+        build_and_save(stack, store, update=False)
         return stack_image(stack, name, context, store)
 
 
@@ -97,7 +97,7 @@ def list_stacks(store: Store | None = None) -> list[dict]:
         for name in ["builder", *stack.bases]:
             kind = "builder" if name == "builder" else stack.bases[name].kind
             entry = {"name": name, "kind": kind}
-            reference = stack.builder.image if name == "builder" else stack.bases[name].image
+            reference = stack.reference_of(name)
             if reference:
                 entry["image"] = reference
             else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -11,19 +10,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import zstandard
-
 from s2i.oci.image import Image
 from s2i.oci.reference import Reference
-from s2i.oci.types import compression_of
-
-
-def _decompressed(handle, compression: str):
-    if compression == "gzip":
-        return gzip.GzipFile(fileobj=handle, mode="rb")
-    if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(handle)
-    return handle
+from s2i.archive.layer import open_uncompressed
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -55,7 +44,7 @@ def _add_layer(tar: tarfile.TarFile, name: str, layer) -> None:
     """Spooled to a temp file: the tar header needs the size before the bytes, and a remote blob is read once."""
     with tempfile.TemporaryFile() as spool:
         with layer.source.open() as handle:
-            shutil.copyfileobj(_decompressed(handle, compression_of(layer.descriptor.media_type)), spool, 1 << 20)
+            shutil.copyfileobj(open_uncompressed(handle, layer.descriptor.media_type), spool, 1 << 20)
         info = tarfile.TarInfo(name)
         info.size = spool.tell()
         spool.seek(0)

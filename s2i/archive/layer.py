@@ -12,7 +12,7 @@ import zstandard
 
 from s2i.archive.tarwriter import TarOptions, write_tree
 from s2i.errors import S2IError
-from s2i.oci.types import Descriptor
+from s2i.oci.types import Descriptor, compression_of
 from s2i.store import Store
 
 GZIP_LEVEL = 6
@@ -51,6 +51,16 @@ def _compressor(compression: str, sink: BinaryIO):
     if compression == "zstd":
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(sink, closefd=False)
     raise S2IError(f"unknown compression {compression!r}", "use gzip or zstd")
+
+
+def open_uncompressed(handle: BinaryIO, media_type: str) -> BinaryIO:
+    """The tar inside a layer blob, read as a stream whatever the layer's compression."""
+    compression = compression_of(media_type)
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    if compression == "zstd":
+        return zstandard.ZstdDecompressor().stream_reader(handle)
+    return handle
 
 
 @dataclass(frozen=True)
