@@ -25,10 +25,11 @@ class UsageError(S2IError):
 class RegistryError(S2IError):
     """The registry refused or failed a request."""
 
-    def __init__(self, message: str, hint: str = "", status: int = 0, temporary: bool = False):
+    def __init__(self, message: str, hint: str = "", status: int = 0, temporary: bool = False, retry_after: str | None = None):
         super().__init__(message, hint)
         self.status = status
         self.temporary = temporary
+        self.retry_after = retry_after  # the registry's Retry-After header, when it sent one
 
 
 class AuthError(RegistryError):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from s2i.errors import S2IError
+from s2i.files import atomic_write
 from s2i.oci.types import Descriptor, sha256_digest
 
 
@@ -56,14 +57,6 @@ class Store:
         os.replace(temp_path, final)
         return final
 
-    def write_file(self, path: Path, data: bytes) -> None:
-        """Small index files, written whole or not at all."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self.temp_file() as (handle, temp):
-            handle.write(data)
-            handle.flush()
-            os.replace(temp, path)
-
     def write_blob(self, data: bytes) -> str:
         digest = sha256_digest(data)
         if not self.has_blob(digest, len(data)):
@@ -99,7 +92,7 @@ class Store:
         return descriptor if self.has_blob(descriptor.digest, descriptor.size) else None
 
     def remember_layer(self, diff_id: str, variant: str, descriptor: Descriptor) -> None:
-        self.write_file(self._layer_index(diff_id, variant), json.dumps(descriptor.to_json()).encode())
+        atomic_write(self._layer_index(diff_id, variant), json.dumps(descriptor.to_json()).encode())
 
     def keyed_layer(self, key: str):
         """(descriptor, diff_id, meta) of a layer remembered under `key`, if its blob is still here."""
@@ -114,12 +107,12 @@ class Store:
 
     def remember_keyed_layer(self, key: str, descriptor: Descriptor, diff_id: str, meta: dict) -> None:
         record = {"descriptor": descriptor.to_json(), "diffId": diff_id, "meta": meta}
-        self.write_file(self.root / "keyed" / key.replace(":", "-"), json.dumps(record).encode())
+        atomic_write(self.root / "keyed" / key.replace(":", "-"), json.dumps(record).encode())
 
     def remember_size(self, diff_id: str, size: int) -> None:
         path = self.root / "sizes" / diff_id.replace(":", "-")
         if not path.exists():
-            self.write_file(path, str(size).encode())
+            atomic_write(path, str(size).encode())
 
     def uncompressed_size(self, diff_ids: list[str]) -> int | None:
         """Bytes of the layers' tars, when the store made (or unpacked) every one of them."""
@@ -127,27 +120,3 @@ class Store:
             return sum(int((self.root / "sizes" / d.replace(":", "-")).read_text()) for d in diff_ids)
         except (FileNotFoundError, ValueError):
             return None
-
-    def save_image(self, name: str, image) -> Descriptor:
-        """Keep an image's config and manifest as blobs and point `refs/NAME` at the manifest."""
-        for layer in image.layers:
-            self.fetch(layer.descriptor, layer.source)
-        self.write_blob(image.config_bytes)
-        self.write_blob(image.manifest_bytes)
-        descriptor = image.descriptor()
-        self.write_file(self.root / "refs" / name, json.dumps(descriptor.to_json()).encode())
-        return descriptor
-
-    def load_image(self, name: str):
-        """The image saved under `refs/NAME`, its layers read from the store; None if there is none."""
-        from s2i.oci.image import FileBlob, assemble
-
-        try:
-            descriptor = Descriptor.from_json(json.loads((self.root / "refs" / name).read_text()))
-        except (FileNotFoundError, ValueError, KeyError):
-            return None
-        manifest_bytes = self.blob_path(descriptor.digest).read_bytes()
-        manifest = json.loads(manifest_bytes)
-        config_bytes = self.blob_path(manifest["config"]["digest"]).read_bytes()
-        sources = [FileBlob(self.blob_path(layer["digest"])) for layer in manifest.get("layers", [])]
-        return assemble(manifest_bytes, config_bytes, sources)

@@ -22,12 +22,14 @@ class TarOptions:
     keep_owners: bool = False  # stacks keep the owners on disk (nonroot's home); app layers get uid/gid
 
 
-def source_date_epoch() -> int:
-    value = os.environ.get("SOURCE_DATE_EPOCH", "0") or "0"
-    try:
-        return int(value)
-    except ValueError:
-        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is not a number", "set it to Unix seconds, e.g. 0") from None
+def source_date_epoch(fallback: int = 0) -> int:
+    """The one timestamp of every output: SOURCE_DATE_EPOCH when set, else `fallback`; never the clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return fallback
+    if not value.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is not a number", "set it to Unix seconds, e.g. 0, or unset it")
+    return int(value)
 
 
 def _clean_prefix(prefix: str) -> str:

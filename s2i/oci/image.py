@@ -10,14 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from s2i.errors import S2IError
-from s2i.oci.types import (
-    DOCKER_MANIFEST,
-    OCI_CONFIG,
-    OCI_MANIFEST,
-    Descriptor,
-    canonical_json,
-    sha256_digest,
-)
+from s2i.oci.types import DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST, Descriptor, canonical_json, sha256_digest
 
 
 class BlobSource(Protocol):
@@ -48,6 +41,8 @@ class BytesBlob:
 
 @dataclass(frozen=True)
 class Layer:
+    """A layer's compressed blob (`descriptor`, bytes from `source`) and the digest of its tar."""
+
     descriptor: Descriptor
     diff_id: str
     source: BlobSource

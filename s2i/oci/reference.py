@@ -13,8 +13,19 @@ DOCKER_HUB = "docker.io"
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _HOST = re.compile(r"^(?:\[[0-9a-fA-F:]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?::[0-9]+)?$")
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 REFERENCE_HINT = "write it as [host[:port]/]repo[:tag][@sha256:...], e.g. 127.0.0.1:5000/team/app:1"
+
+
+def host_name(host: str) -> str:
+    """A registry address without its port: `[::1]:5000` -> `[::1]`, `reg:5000` -> `reg`."""
+    if host.startswith("["):
+        return host[: host.index("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def is_loopback(host: str) -> bool:
+    return host_name(host) in LOOPBACK_HOSTS
 
 
 @dataclass(frozen=True)
@@ -35,14 +46,11 @@ class Reference:
 
     @property
     def hostname(self) -> str:
-        host = self.registry
-        if host.startswith("["):
-            return host[: host.index("]") + 1]
-        return host.rsplit(":", 1)[0] if ":" in host else host
+        return host_name(self.registry)
 
     @property
     def is_loopback(self) -> bool:
-        return self.hostname in LOOPBACK_HOSTS
+        return is_loopback(self.registry)
 
     def with_digest(self, digest: str) -> Reference:
         return Reference(self.registry, self.repository, "", digest)
@@ -94,12 +102,18 @@ def parse_reference(text: str) -> Reference:
 class RegistryLocation:
     reference: Reference
 
+    @property
+    def base_name(self) -> str:
+        """What an image built on this one records (`org.opencontainers.image.base.name`) for rebasing."""
+        return str(self.reference)
+
     def __str__(self) -> str:
         return str(self.reference)
 
 
 @dataclass(frozen=True)
 class LayoutLocation:
+    base_name = None  # only registry images can be rebased onto by name
     path: Path
     tag: str = "latest"
 
@@ -109,6 +123,7 @@ class LayoutLocation:
 
 @dataclass(frozen=True)
 class ArchiveLocation:
+    base_name = None  # only registry images can be rebased onto by name
     path: Path
     reference: Reference | None = None
 
@@ -118,12 +133,14 @@ class ArchiveLocation:
 
 @dataclass(frozen=True)
 class ScratchLocation:
+    base_name = None  # only registry images can be rebased onto by name
     def __str__(self) -> str:
         return "scratch"
 
 
 @dataclass(frozen=True)
 class StoreLocation:
+    base_name = None  # only registry images can be rebased onto by name
     """An image kept in the local store under refs/NAME (stacks, builds without a destination)."""
 
     name: str

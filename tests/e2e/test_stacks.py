@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from s2i.oci.image import parse_platform
-from s2i.publish import Context
-from s2i.registry.client import Registries
-from s2i.rootfs import unpack_image
-from s2i.sandbox import Bind, Sandbox, run_logged
-from s2i.stack_commands import stack_image
+from s2i.transports import Context
+from s2i.transports.registry.client import Registries
+from s2i.stack.rootfs import unpack_image
+from s2i.build.sandbox import Bind, Sandbox, run_logged
+from s2i.stack.images import stack_image
 from s2i.store import Store
 from tests.e2e.conftest import REPO_ROOT, S2I
 from tests.e2e.helpers import Registry, compile_static, run_image

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from s2i.errors import AuthError
-from s2i.registry.auth import Authenticator, Challenge, parse_challenge
-from s2i.registry.credentials import Credentials
+from s2i.transports.registry.auth import Authenticator, Challenge, parse_challenge
+from s2i.transports.registry.credentials import Credentials
 
 REGISTRY = "https://registry.example"
 BEARER = 'Bearer realm="https://auth.example/token",service="registry.example"'

@@ -3,14 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from s2i.appconfig import AppConfig, load_app_config, override
-from s2i.buildpack import all_buildpacks, get_buildpack
-from s2i.detect import NoMatchError, detect
+from s2i.build.config import AppConfig, load_app_config, override
+from s2i.buildpacks import all_buildpacks, get_buildpack
+from s2i.build.detect import NoMatchError, detect
 from s2i.errors import UsageError
-from s2i.plan import RunImage, make_plan
-from s2i.sandbox import Bind, Sandbox, bwrap_argv
-from s2i.source import copy_source, is_ignored
-from s2i.stack import find_stack, load_stack
+from s2i.build.plan import RunImage, make_plan
+from s2i.build.sandbox import Bind, Sandbox, bwrap_argv
+from s2i.build.source import copy_source, is_ignored
+from s2i.stack.files import find_stack, load_stack
 
 STACK = load_stack(find_stack("debian-bookworm"))
 
@@ -60,7 +60,7 @@ def test_app_config_and_flags(tmp_path):
 def test_make_plan_exact_values():
     plan = make_plan(get_buildpack("go"), ("found go.mod",), AppConfig(ports=("8080",)), STACK,
                      {"GOPROXY": "https://proxy.example", "HOME": "/root", "PIP_INDEX_URL": ""}, 86400,
-                     {"source": "https://git.example/app", "revision": "abc"})
+                     {"source": "https://git.example/app", "revision": "abc"}, {"package": "."})
     assert plan.run_image == RunImage("static", True, True)
     assert plan.user == "65532" and [l.name for l in plan.layers] == ["app"] and plan.ports == ("8080",)
     env = dict(plan.build_env)
@@ -70,33 +70,33 @@ def test_make_plan_exact_values():
     assert dict(plan.annotations) == {"org.opencontainers.image.created": "1970-01-02T00:00:00Z",
                                       "org.opencontainers.image.source": "https://git.example/app",
                                       "org.opencontainers.image.revision": "abc"}
-    assert plan.script.startswith("set -eu\n") and "go build" in plan.script
+    assert plan.step_input == {"package": "."}
 
 
 def test_python_refuses_bases_without_an_interpreter():
     python = get_buildpack("python")
     for base, reason in (("scratch", "no Python interpreter"), ("alpine", "musl")):
         with pytest.raises(UsageError) as caught:
-            make_plan(python, (), AppConfig(run_image=base), STACK, {}, 0, {})
+            make_plan(python, (), AppConfig(run_image=base), STACK, {}, 0, {}, {})
         assert reason in caught.value.message
-    plan = make_plan(python, (), AppConfig(), STACK, {}, 0, {})
+    plan = make_plan(python, (), AppConfig(), STACK, {}, 0, {}, {})
     assert plan.run_image.name == "python" and plan.user == "65532"
     assert [(l.name, l.mount) for l in plan.layers] == [("deps", "/opt/venv"), ("app", None)]
     assert "requirements.txt" in plan.layers[0].key_files
-    custom = make_plan(python, (), AppConfig(run_image="127.0.0.1:5000/team/python-musl:3"), STACK, {}, 0, {})
+    custom = make_plan(python, (), AppConfig(run_image="127.0.0.1:5000/team/python-musl:3"), STACK, {}, 0, {}, {})
     assert custom.run_image.kind == "reference"  # the user named a base that has one
 
 
 def test_run_image_choices():
     go = get_buildpack("go")
-    scratch = make_plan(go, (), AppConfig(run_image="scratch"), STACK, {}, 0, {})
+    scratch = make_plan(go, (), AppConfig(run_image="scratch"), STACK, {}, 0, {}, {})
     assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None
-    assert make_plan(go, (), AppConfig(run_image="127.0.0.1:5000/library/alpine:3"), STACK, {}, 0, {}).run_image.kind == "reference"
+    assert make_plan(go, (), AppConfig(run_image="127.0.0.1:5000/library/alpine:3"), STACK, {}, 0, {}, {}).run_image.kind == "reference"
     with pytest.raises(UsageError) as caught:
-        make_plan(go, (), AppConfig(run_image="python"), STACK, {}, 0, {})
+        make_plan(go, (), AppConfig(run_image="python"), STACK, {}, 0, {}, {})
     assert "static" in caught.value.hint
     with pytest.raises(UsageError):
-        make_plan(go, (), AppConfig(run_image="nosuchbase"), STACK, {}, 0, {})
+        make_plan(go, (), AppConfig(run_image="nosuchbase"), STACK, {}, 0, {}, {})
 
 
 def test_bwrap_argv_shows_only_what_is_bound():

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from s2i.errors import S2IError
-from s2i.registry.credentials import Credentials, lookup
+from s2i.transports.registry.credentials import Credentials, lookup
 
 
 def write_config(tmp_path, config):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from s2i import layout
+from s2i.transports import layout
 from s2i.errors import S2IError
 from s2i.oci.image import BytesBlob, Layer, assemble, empty_image, parse_platform, select_platform
 from s2i.oci.mutate import ConfigChanges, append_layers, merge_env

@@ -5,10 +5,10 @@ from s2i.oci.image import BytesBlob, Layer, empty_image, parse_platform
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.reference import parse_reference
 from s2i.oci.types import OCI_LAYER_GZIP, Descriptor, sha256_digest
-from s2i.registry import push as push_module
-from s2i.registry.client import Registry, RegistryOptions
-from s2i.registry.pull import read_image
-from s2i.registry.push import push_image
+from s2i.transports.registry import push as push_module
+from s2i.transports.registry.client import Registry, RegistryOptions
+from s2i.transports.registry.pull import read_image
+from s2i.transports.registry.push import push_image
 from tests.unit.fake_registry import FakeRegistry
 
 HOST = "registry.test"

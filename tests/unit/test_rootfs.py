@@ -11,7 +11,7 @@ from s2i.oci.image import FileBlob, Layer
 from s2i.oci.mutate import append_layers
 from s2i.oci.image import empty_image
 from s2i.oci.types import OCI_LAYER_GZIP, OCI_LAYER_ZSTD, Descriptor, sha256_digest
-from s2i.rootfs import chain_id, unpack_image, unpack_tar_stream
+from s2i.stack.rootfs import chain_id, unpack_image, unpack_tar_stream
 from s2i.store import Store
 
 

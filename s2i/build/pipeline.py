@@ -1,0 +1,92 @@
+"""Wires detect -> plan -> build -> layers -> image -> publish for `s2i build`; no logic of its own."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from s2i.archive.tarwriter import source_date_epoch
+from s2i.build.config import AppConfig, load_app_config, override
+from s2i.build.detect import detect
+from s2i.build.git import git_info
+from s2i.build.layers import export_layers, layer_keys, reusable_layers
+from s2i.build.plan import BuildPlan, image_changes, make_plan
+from s2i.build.runner import app_cache_dir, run_build
+from s2i.build.source import copy_source
+from s2i.buildpacks import check_settings
+from s2i.oci.image import Image
+from s2i.oci.mutate import append_layers
+from s2i.oci.reference import parse_location
+from s2i.oci.types import layer_media_type
+from s2i.progress import log
+from s2i.stack.files import Stack, find_stack, load_stack
+from s2i.stack.images import ensure_stack_image
+from s2i.stack.rootfs import unpack_image
+from s2i.store import Store
+from s2i.transports import Context, Published, prepare_destination, read_image, write_image
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    app: Path
+    destination: str | None
+    flags: AppConfig
+    buildpack: str | None = None
+    compression: str = "gzip"
+    log_file: Path | None = None
+
+
+def default_destination(app: Path) -> str:
+    return f"store:builds/{app.resolve().name or 'app'}"
+
+
+def build(options: BuildOptions, context: Context) -> Published:
+    app = options.app
+    destination = parse_location(options.destination or default_destination(app))
+    prepare_destination(destination, context)
+    config = override(load_app_config(app), options.flags)
+    detection = detect(app, options.buildpack)
+    buildpack = detection.buildpack
+    log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
+    settings = check_settings(buildpack, config.settings)
+    stack = load_stack(find_stack(config.stack))
+    git = git_info(app)
+    created = source_date_epoch(fallback=int(git.get("time") or 0))
+    store = Store()
+    with ExitStack() as cleanup:
+        work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=store.root, prefix=".build-")))
+        workspace = work / "workspace"
+        workspace.mkdir()
+        copy_source(app, workspace, config.include, config.exclude)
+        decision = buildpack.decide(workspace, settings)
+        plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
+                         {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
+        run_base = _run_base(plan, stack, context, store)
+        builder = ensure_stack_image(stack, "builder", context, store)
+        rootfs = unpack_image(builder, store)
+        log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
+        cache = app_cache_dir(store.root / "builds", app, buildpack.name)
+        keys = layer_keys(plan, app, builder.digest)
+        reusable = reusable_layers(store, keys)
+        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable))
+        media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
+        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, created, keys, reusable)
+    launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
+    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
+    return write_image(destination, image, context)
+
+
+def _run_base(plan: BuildPlan, stack: Stack, context: Context, store: Store) -> Image:
+    if plan.run_image.stack_base:
+        return ensure_stack_image(stack, plan.run_image.name, context, store)
+    return read_image(parse_location(plan.run_image.name), context)
+
+
+def _base_name(plan: BuildPlan, stack: Stack) -> str | None:
+    """The name rebasing tools look for, when the base lives in a registry."""
+    if plan.run_image.stack_base:
+        return stack.bases[plan.run_image.name].image
+    return parse_location(plan.run_image.name).base_name

@@ -1,0 +1,138 @@
+"""Turns a detection, the app's settings and the stack into a BuildPlan: pure, no IO."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from s2i.build.config import AppConfig
+from s2i.buildpacks import Buildpack, LayerSpec
+from s2i.errors import UsageError
+from s2i.oci.mutate import ConfigChanges, iso_time
+from s2i.oci.reference import parse_reference
+from s2i.stack.files import Stack
+
+PASSED_THROUGH = ("GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST")
+SANDBOX_CA = "/etc/ssl/certs/ca-certificates.crt"
+CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE")
+NONROOT = "65532"
+
+
+@dataclass(frozen=True)
+class RunImage:
+    """A base of the stack (`static`, `scratch`, ...) or any registry image."""
+
+    name: str
+    stack_base: bool
+    has_nonroot: bool
+
+    @property
+    def kind(self) -> str:
+        return "stack" if self.stack_base else "reference"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    buildpack: Buildpack
+    reasons: tuple[str, ...]
+    stack: str
+    run_image: RunImage
+    step_input: dict  # the buildpack's decisions, as JSON for its step in the sandbox
+    build_env: tuple[tuple[str, str], ...]
+    layers: tuple[LayerSpec, ...]
+    entrypoint: tuple[str, ...] | None
+    cmd: tuple[str, ...] | None
+    env: tuple[tuple[str, str], ...]
+    ports: tuple[str, ...]
+    user: str | None
+    created: int
+    annotations: tuple[tuple[str, str], ...]
+
+
+def choose_run_image(buildpack: Buildpack, stack: Stack, requested: str | None) -> RunImage:
+    name = requested or buildpack.default_run_image
+    refusals = dict(buildpack.refused_run_images)
+    if name in refusals:
+        raise UsageError(
+            f"the {buildpack.name} buildpack cannot run on {name!r}: {refusals[name]}",
+            f"use {buildpack.default_run_image}, or --run-image with an image that has what it needs",
+        )
+    if name in stack.bases:
+        base = stack.bases[name]
+        if base.kind == "image" or name in buildpack.run_images:
+            return RunImage(name, True, base.kind == "packages")
+        raise UsageError(
+            f"the {buildpack.name} buildpack cannot run on {name!r}",
+            f"use one of: {', '.join(n for n in buildpack.run_images if n in stack.bases)}, or name an image that has what it needs",
+        )
+    if "/" not in name and ":" not in name:
+        raise UsageError(f"stack {stack.name} has no run base {name!r}", f"use one of: {', '.join(stack.bases)}, or a registry reference")
+    parse_reference(name)
+    return RunImage(name, False, False)
+
+
+def sandbox_env(buildpack: Buildpack, config: AppConfig, host_env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Buildpack defaults < host pass-through (proxies, indexes) < the app's build env; CA always the host's."""
+    env = dict(buildpack.build_env)
+    env.update({key: host_env[key] for key in PASSED_THROUGH if host_env.get(key)})
+    env.update(dict(config.build_env))
+    env.update({key: SANDBOX_CA for key in CA_VARIABLES})
+    env.update(HOME="/tmp", LANG="C.UTF-8", SOURCE_DATE_EPOCH=host_env.get("SOURCE_DATE_EPOCH", "0"))
+    return tuple(sorted((k, v) for k, v in env.items() if v != ""))
+
+
+def make_plan(
+    buildpack: Buildpack,
+    reasons: tuple[str, ...],
+    config: AppConfig,
+    stack: Stack,
+    host_env: dict[str, str],
+    created: int,
+    git: dict[str, str],
+    decision: dict,
+) -> BuildPlan:
+    run_image = choose_run_image(buildpack, stack, config.run_image)
+    user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
+    annotations = tuple(sorted(
+        [("org.opencontainers.image.created", iso_time(created))]
+        + [(f"org.opencontainers.image.{key}", value) for key, value in git.items() if value]
+    ))
+    return BuildPlan(
+        buildpack=buildpack,
+        reasons=reasons,
+        stack=stack.name,
+        run_image=run_image,
+        step_input=decision,
+        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(created)}),
+        layers=buildpack.layers,
+        entrypoint=config.entrypoint,
+        cmd=config.cmd,
+        env=config.env,
+        ports=config.ports,
+        user=user,
+        created=created,
+        annotations=annotations,
+    )
+
+
+
+
+def image_changes(plan: BuildPlan, launch: dict) -> ConfigChanges:
+    """The image config: the plan's settings win over what the build's step chose."""
+    entrypoint = plan.entrypoint or tuple(launch.get("entrypoint") or ()) or None
+    if not entrypoint and not plan.cmd:
+        raise UsageError(
+            f"the {plan.buildpack.name} build found no entry point",
+            "name one: entrypoint = [...] in s2i.toml or --entrypoint (python: a Procfile web: line, [project.scripts], app.py or main.py)",
+        )
+    return ConfigChanges(
+        entrypoint=entrypoint,
+        cmd=plan.cmd if plan.cmd is not None else (tuple(launch["cmd"]) if launch.get("cmd") else None),
+        env=tuple(sorted(launch.get("env", {}).items())) + plan.env,
+        workdir=launch.get("workdir"),
+        user=plan.user,
+        ports=plan.ports,
+        labels=(("io.s2i.buildpack", f"{plan.buildpack.name}@{plan.buildpack.version}"), ("io.s2i.stack", plan.stack),
+                *sorted(launch.get("labels", {}).items())),
+        created_by=f"s2i build ({plan.buildpack.name})",
+        annotations=dict(plan.annotations),
+    )

@@ -1,0 +1,71 @@
+"""Runs a buildpack's step in the sandbox and collects what it made: layer dirs and launch settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from s2i.buildpacks import steps
+from s2i.errors import S2IError
+from s2i.build.plan import SANDBOX_CA, BuildPlan
+from s2i.build.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
+
+
+STEPS_DIR = Path(steps.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    layers: tuple[tuple[str, Path], ...]  # (name, directory), bottom first
+    launch: dict
+
+
+def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
+    """Per app and buildpack, so the Go build cache of one app never serves another by accident."""
+    key = hashlib.sha256(str(app.resolve()).encode()).hexdigest()[:16]
+    path = cache_root / key / buildpack
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None, reused: frozenset[str] = frozenset()) -> BuildOutput:
+    """Layers named in `reused` come from the store: the step is told to skip them."""
+    (output / "layers").mkdir(parents=True, exist_ok=True)
+    step_file = output.parent / "step.json"
+    step_file.write_text(json.dumps({**plan.step_input, "reuse": sorted(reused)}))
+    layer_binds = []
+    for spec in plan.layers:
+        if spec.mount:  # built in place at its final path, so what it records (venv paths, shebangs) holds at run time
+            directory = output / "layers" / spec.name / spec.mount.lstrip("/")
+            directory.mkdir(parents=True, exist_ok=True)
+            layer_binds.append(Bind(directory, spec.mount, writable=True))
+    sandbox = Sandbox(
+        rootfs=rootfs,
+        binds=(
+            Bind(workspace, "/workspace", writable=True),
+            Bind(output, "/s2i/out", writable=True),
+            Bind(cache, "/s2i/cache", writable=True),
+            Bind(host_ca_bundle(), SANDBOX_CA),
+            Bind(STEPS_DIR, f"{steps.LIB_DIR}/s2i_steps"),
+            Bind(step_file, steps.STEP_FILE),
+            *layer_binds,
+        ),
+        env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
+        workdir="/workspace",
+    )
+    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log)
+    try:
+        launch = json.loads((output / "launch.json").read_text())
+    except (FileNotFoundError, ValueError):
+        raise S2IError(f"the {plan.buildpack.name} buildpack wrote no valid launch.json", "this is a buildpack bug; report it") from None
+    layers = []
+    for spec in plan.layers:
+        directory = output / "layers" / spec.name
+        if spec.name in reused or directory.is_dir():
+            layers.append((spec.name, directory))
+    if not layers:
+        raise S2IError("the build produced nothing to put in the image", "check the build output above")
+    return BuildOutput(tuple(layers), launch)

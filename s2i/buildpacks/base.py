@@ -1,0 +1,92 @@
+"""What a buildpack is: detection rules, run bases, layers, build env, its settings and its decisions."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from s2i.errors import UsageError
+
+
+class SourceRule(NamedTuple):
+    """Detect on a file matching `glob` whose text matches the regex `contains`."""
+
+    glob: str
+    contains: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer the build writes; `mount` binds it at its final path, `key_files` make it reusable."""
+
+    name: str
+    mount: str | None = None
+    key_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of `[build]` in s2i.toml that this buildpack reads."""
+
+    name: str
+    kind: type  # str or list (of strings)
+    example: str
+
+
+Decide = Callable[[Path, dict], dict]
+NATIVE_RUN_IMAGES = ("static", "scratch", "base", "alpine")  # a static or self-contained program runs on any
+
+
+@dataclass(frozen=True)
+class Buildpack:
+    """`decide(tree, settings)` reads the source tree and returns what the in-sandbox step gets as JSON.
+
+    The defaults suit a buildpack that makes one self-contained program in one app layer.
+    """
+
+    name: str
+    description: str
+    files: tuple[str, ...]
+    sources: tuple[SourceRule, ...]
+    decide: Decide = field(compare=False, repr=False)
+    version: str = "1"
+    default_run_image: str = "static"
+    run_images: tuple[str, ...] = NATIVE_RUN_IMAGES
+    layers: tuple[LayerSpec, ...] = (LayerSpec("app"),)
+    build_env: tuple[tuple[str, str], ...] = ()
+    settings: tuple[Setting, ...] = ()
+    refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
+
+
+def check_settings(buildpack: Buildpack, settings: dict, where: str = "s2i.toml") -> dict:
+    """The `[build]` table, checked against what the buildpack reads: known keys, right types."""
+    known = {setting.name: setting for setting in buildpack.settings}
+    for key, value in settings.items():
+        setting = known.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"the {buildpack.name} buildpack reads: {', '.join(known) or 'no settings'}"
+            raise UsageError(f"{where}: unknown setting build.{key} for the {buildpack.name} buildpack", hint)
+        if setting.kind is list:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        else:
+            ok = isinstance(value, setting.kind) and bool(value)
+        if not ok:
+            raise UsageError(f"{where}: build.{key} must be a {'list of strings' if setting.kind is list else 'non-empty string'}",
+                             f"write it as {setting.example}")
+    return settings
+
+
+def read_text(tree: Path, name: str, limit: int = 1 << 20) -> str | None:
+    """A small text file of the source, or None; never follows a link out of the tree."""
+    path = tree / name
+    if not path.is_file() or path.is_symlink():
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UsageError(f"{name} is larger than {limit >> 20} MiB", f"s2i reads {name} whole; shrink it or list it in .s2iignore")
+    return data.decode("utf-8", "replace")

@@ -1,0 +1,45 @@
+"""C: make, CMake or every *.c; static against musl when that links, else glibc with its libraries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule
+from s2i.errors import UsageError
+
+MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
+
+
+def build_system(tree: Path) -> str:
+    if any((tree / name).is_file() for name in MAKEFILES):
+        return "make"
+    if (tree / "CMakeLists.txt").is_file():
+        return "cmake"
+    return "cc"
+
+
+def check_program(name: str) -> str:
+    if "/" in name or name.startswith("-") or name in (".", ".."):
+        raise UsageError(f"s2i.toml: build.program {name!r} is not a file name", 'write it as program = "NAME" (the executable the build makes)')
+    return name
+
+
+def decide(tree: Path, settings: dict) -> dict:
+    system = build_system(tree)
+    program = check_program(settings["program"]) if "program" in settings else ""
+    return {
+        "system": system,
+        "program": program,
+        "sources": sorted(p.name for p in tree.glob("*.c") if p.is_file()) if system == "cc" else [],
+        "workdir": "/app",
+    }
+
+
+BUILDPACK = Buildpack(
+    name="c",
+    description="C programs: make, CMake or every *.c; static against musl when that links, else glibc with its libraries",
+    files=("Makefile", "makefile", "GNUmakefile", "CMakeLists.txt"),
+    sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"),),
+    decide=decide,
+    settings=(Setting("program", str, 'program = "NAME"'),),
+)

@@ -1,0 +1,68 @@
+"""Go: one static, trimmed, stripped binary at /app/NAME; which package and which name is decided here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule, read_text
+from s2i.errors import UsageError
+
+MAIN_PACKAGE = re.compile(r"^package main\b", re.MULTILINE)
+LDFLAGS = "-s -w -buildid="
+
+
+def find_main(tree: Path) -> str:
+    """The main package: at the root, else the only one under cmd/."""
+    if any(MAIN_PACKAGE.search(read_text(tree, path.name) or "") for path in sorted(tree.glob("*.go"))):
+        return "."
+    commands = sorted(path.name for path in (tree / "cmd").glob("*/") if path.is_dir()) if (tree / "cmd").is_dir() else []
+    if len(commands) != 1:
+        found = f"{len(commands)} under cmd/ ({', '.join(commands)})" if commands else "none under cmd/"
+        raise UsageError(f"go: no main package at the root and {found}", 'name one in s2i.toml: [build] main = "./cmd/NAME"')
+    return f"./cmd/{commands[0]}"
+
+
+def module_path(tree: Path) -> str:
+    for line in (read_text(tree, "go.mod") or "").splitlines():
+        words = line.split("//")[0].split()
+        if len(words) == 2 and words[0] == "module":
+            return words[1].strip('"`')
+    return ""
+
+
+def binary_name(tree: Path, main: str) -> str:
+    """The last element of the module path for a root main package, else the package's directory."""
+    if main.rstrip("/") in (".", "./"):
+        return module_path(tree).rstrip("/").rsplit("/", 1)[-1] or "app"
+    return Path(main.rstrip("/")).name
+
+
+def check_main(main: str) -> str:
+    if main.startswith("-") or main.startswith("/") or ".." in Path(main).parts:
+        raise UsageError(f"s2i.toml: build.main {main!r} is not a package path inside the app", 'write it as main = "./cmd/NAME"')
+    return main if main.startswith(".") else f"./{main}"
+
+
+def decide(tree: Path, settings: dict) -> dict:
+    main = check_main(settings["main"]) if "main" in settings else find_main(tree)
+    name = binary_name(tree, main)
+    vendor = ["-mod=vendor"] if (tree / "vendor").is_dir() else []
+    return {
+        "package": main,
+        "flags": [*vendor, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
+        "binary": f"/app/{name}",
+        "launch": {"entrypoint": [f"/app/{name}"], "workdir": "/app"},
+    }
+
+
+BUILDPACK = Buildpack(
+    name="go",
+    description="Go programs, built static (CGO_ENABLED=0), trimmed and stripped",
+    files=("go.mod",),
+    sources=(SourceRule("*.go", r"^package main\b", "declares package main"),),
+    build_env=(("CGO_ENABLED", "0"), ("GOCACHE", "/s2i/cache/go-build"), ("GOFLAGS", ""), ("GOMODCACHE", "/s2i/cache/go-mod"),
+               ("GOPRIVATE", ""), ("GOPROXY", "")),
+    decide=decide,
+    settings=(Setting("main", str, 'main = "./cmd/NAME"'),),
+)

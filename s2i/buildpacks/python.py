@@ -1,0 +1,143 @@
+"""Python: which dependency file wins, what to install, the entry point and the run env, decided here."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+from s2i.buildpacks.base import Buildpack, LayerSpec, SourceRule, read_text
+from s2i.errors import UsageError
+
+VENV = "/opt/venv"
+APP = "/app"
+PROJECT_LIB = "/app/.s2i-lib"
+DEPENDENCY_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock", "requirements.txt", "pyproject.toml", "setup.py", "setup.cfg")
+ENTRY_FILES = ("app.py", "main.py", "wsgi.py", "__main__.py")
+PINNED = re.compile(r"^[A-Za-z0-9._-]+(\[.*\])?==[^*]+$")
+
+
+def _toml(tree: Path, name: str) -> dict:
+    text = read_text(tree, name)
+    if text is None:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{name}: {exc}", f"fix the TOML syntax of {name}") from None
+
+
+def _pipfile_lock(tree: Path) -> dict:
+    try:
+        data = json.loads(read_text(tree, "Pipfile.lock") or "{}")
+    except ValueError as exc:
+        raise UsageError(f"Pipfile.lock: {exc}", "regenerate it: pipenv lock") from None
+    default = data.get("default") if isinstance(data, dict) else None
+    return default if isinstance(default, dict) else {}
+
+
+def dependencies(tree: Path) -> dict:
+    """The source of truth, most exact first, and what pip installs: requirement lines, or the app's own file."""
+    if (tree / "uv.lock").is_file():
+        return {"source": "uv.lock", "requirements": []}
+    if (tree / "poetry.lock").is_file():
+        packages = _toml(tree, "poetry.lock").get("package", [])
+        lines = [f"{p['name']}=={p['version']}" for p in packages
+                 if p.get("category", "main") == "main" and "main" in p.get("groups", ["main"])]
+        return {"source": "poetry.lock", "requirements": lines}
+    if (tree / "Pipfile.lock").is_file():
+        default = _pipfile_lock(tree)
+        lines = [name + spec["version"] for name, spec in sorted(default.items()) if isinstance(spec, dict) and "version" in spec]
+        return {"source": "Pipfile.lock", "requirements": lines}
+    if (tree / "requirements.txt").is_file():
+        lines = [line.strip() for line in (read_text(tree, "requirements.txt") or "").splitlines()]
+        lines = [line for line in lines if line and not line.startswith("#")]
+        pinned = all(PINNED.match(line) for line in lines if not line.startswith("-"))
+        return {"source": "requirements.txt (fully pinned)" if pinned else "requirements.txt", "requirements": [], "requirements_file": "requirements.txt"}
+    if (tree / "pyproject.toml").is_file():
+        project = _toml(tree, "pyproject.toml").get("project", {})
+        return {"source": "pyproject.toml [project] dependencies", "requirements": list(project.get("dependencies", []))}
+    if (tree / "setup.py").is_file() or (tree / "setup.cfg").is_file():
+        return {"source": "setup.py", "requirements": ["."]}
+    return {"source": "no dependency file", "requirements": []}
+
+
+def installs_project(pyproject: dict) -> bool:
+    """A pyproject project with a build backend is built as a wheel into /app/.s2i-lib."""
+    return "project" in pyproject and "build-system" in pyproject
+
+
+def resolve_command(word: str, project_scripts: set[str]) -> str:
+    """Where a Procfile's or script's first word lives at run time: the app, the project's wheel, else the venv."""
+    if word.startswith("/"):
+        return word
+    if "/" in word:
+        return posixpath.normpath(posixpath.join(APP, word))
+    if word in project_scripts:
+        return f"{PROJECT_LIB}/bin/{word}"
+    return f"{VENV}/bin/{word}"
+
+
+def procfile_web(tree: Path) -> list[str] | None:
+    for line in (read_text(tree, "Procfile") or "").splitlines():
+        if line.startswith("web:"):
+            try:
+                return shlex.split(line[4:]) or None
+            except ValueError as exc:
+                raise UsageError(f"Procfile: cannot split the web: line: {exc}", "check its quotes") from None
+    return None
+
+
+def entry_point(tree: Path, pyproject: dict) -> tuple[list[str] | None, str]:
+    """(command, why): a Procfile web: line, else [project.scripts], else app.py, main.py, wsgi.py, __main__.py."""
+    scripts = pyproject.get("project", {}).get("scripts", {}) or {}
+    installed = set(scripts) if installs_project(pyproject) else set()
+    words = procfile_web(tree)
+    if words:
+        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:"
+    if scripts:
+        name = sorted(scripts)[0]
+        return [resolve_command(name, installed)], f"[project.scripts] {name}"
+    for candidate in ENTRY_FILES:
+        if (tree / candidate).is_file():
+            return [f"{VENV}/bin/python", f"{APP}/{candidate}"], candidate
+    return None, ""
+
+
+def decide(tree: Path, settings: dict) -> dict:
+    pyproject = _toml(tree, "pyproject.toml")
+    project = installs_project(pyproject)
+    command, why = entry_point(tree, pyproject)
+    launch = {
+        "workdir": APP,
+        "env": {"PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": VENV,
+                "PYTHONPATH": f"{PROJECT_LIB}:{APP}" if project else APP},
+    }
+    if command:
+        launch["entrypoint"] = command
+    return {"deps": dependencies(tree), "install_project": project, "entry_reason": why, "launch": launch,
+            "venv": VENV, "app": APP, "project_lib": PROJECT_LIB}
+
+
+BUILDPACK = Buildpack(
+    name="python",
+    version="1",
+    description="Python apps: dependencies in a venv layer at /opt/venv, the app byte-compiled at /app",
+    default_run_image="python",
+    run_images=("python",),
+    layers=(LayerSpec("deps", mount=VENV, key_files=DEPENDENCY_FILES), LayerSpec("app")),
+    files=("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", *ENTRY_FILES),
+    sources=(SourceRule("*.py", r"""^if __name__ == ['"]__main__['"]""", "runs as a script"),),
+    build_env=(("PIP_CACHE_DIR", "/s2i/cache/pip"), ("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_NO_INPUT", "1"),
+               ("PIP_ROOT_USER_ACTION", "ignore"), ("PYTHONDONTWRITEBYTECODE", "1"), ("UV_CACHE_DIR", "/s2i/cache/uv")),
+    decide=decide,
+    refused_run_images=(
+        ("alpine", "its musl libc cannot load wheels built against glibc, and it has no Python"),
+        ("base", "it has no Python interpreter"),
+        ("scratch", "it has no Python interpreter"),
+        ("static", "it has no Python interpreter"),
+    ),
+)

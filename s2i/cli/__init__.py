@@ -1,0 +1,184 @@
+"""The `s2i` command line: parses options, calls one function, turns errors into exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from s2i import __version__
+from s2i.cli.options import key_values, parse_layer_arg, parse_owner, registry_options, split_command
+from s2i.errors import S2IError
+
+
+def emit(result, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(result, indent=2) if as_json else text)
+
+
+@click.group()
+@click.version_option(__version__)
+def cli() -> None:
+    """Build small, reproducible OCI images without Docker."""
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("target")
+@click.option("--layer", "layers", multiple=True, required=True, metavar="DIR[:DEST]", help="Directory to add as one layer (at DEST, default /).")
+@click.option("--entrypoint", help="Entrypoint, split like a shell command line.")
+@click.option("--cmd", help="Default arguments, split like a shell command line.")
+@click.option("--env", multiple=True, metavar="K=V")
+@click.option("--workdir")
+@click.option("--user")
+@click.option("--label", multiple=True, metavar="K=V")
+@click.option("--port", multiple=True, metavar="N[/PROTO]")
+@click.option("--owner", default="0:0", show_default=True, metavar="UID[:GID]", help="Owner of the files in the new layers.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@registry_options
+def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, port, owner, compression, as_json, context):
+    """Append each --layer DIR to BASE and write the result to TARGET."""
+    from s2i.commands.image import append as run_append
+    from s2i.oci.mutate import ConfigChanges
+
+    changes = ConfigChanges(
+        entrypoint=split_command(entrypoint),
+        cmd=split_command(cmd),
+        env=key_values(env, "--env"),
+        workdir=workdir,
+        user=user,
+        labels=key_values(label, "--label"),
+        ports=tuple(port),
+        created_by="s2i append",
+    )
+    layer_dirs = [parse_layer_arg(arg) for arg in layers]
+    published = run_append(base, target, layer_dirs, changes, parse_owner(owner), compression, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("destination")
+@registry_options
+def copy(source, destination, as_json, context):
+    """Copy an image between registries, OCI layouts and docker archives."""
+    from s2i.commands.image import copy as run_copy
+
+    published = run_copy(source, destination, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command()
+@click.argument("reference")
+@registry_options
+def inspect(reference, as_json, context):
+    """Show an image's digest, config and layers."""
+    from s2i.commands.image import format_summary, inspect as run_inspect
+
+    summary = run_inspect(reference, context)
+    emit(summary, as_json, format_summary(summary))
+
+
+def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
+    from s2i.build.config import AppConfig
+
+    return AppConfig(
+        run_image=run_image,
+        stack=stack_name,
+        entrypoint=split_command(entrypoint),
+        cmd=split_command(cmd),
+        env=key_values(env, "--env"),
+        ports=tuple(port),
+        user=user,
+    )
+
+
+@cli.command()
+@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--buildpack", help="Skip detection and use this buildpack.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def detect(app, buildpack, as_json):
+    """Say which buildpack would build APP, and why."""
+    from s2i.build.detect import detect as run_detect
+
+    detection = run_detect(app, buildpack)
+    emit(detection.to_json(), as_json, f"{detection.buildpack.name}: {'; '.join(detection.reasons)}")
+
+
+@cli.command()
+@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("destination", required=False)
+@click.option("--buildpack", help="Skip detection and use this buildpack.")
+@click.option("--run-image", help="Run base: a stack base (static, scratch, base, python, alpine) or a registry image.")
+@click.option("--stack", "stack_name", help="Stack to build with (default debian-bookworm).")
+@click.option("--entrypoint", help="Override the entrypoint.")
+@click.option("--cmd", help="Default arguments.")
+@click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
+@click.option("--port", multiple=True, metavar="N[/PROTO]")
+@click.option("--user", help="Run as this user (default 65532 on bases that have it).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write the build output here.")
+@click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@registry_options
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, as_json, context):
+    """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
+    from s2i.build.pipeline import BuildOptions, build as run_build
+
+    flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file)
+    published = run_build(options, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("image")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@registry_options
+def run(image, args, as_json, context):
+    """Run IMAGE's entrypoint in bubblewrap (host network): s2i run IMAGE [-- ARGS]."""
+    from s2i.commands.run import run as run_image
+
+    sys.exit(run_image(image, args, context))
+
+
+@cli.group()
+def stack() -> None:
+    """Build and list stacks: the builder and run base images."""
+
+
+@stack.command("build")
+@click.argument("name", required=False)
+@click.option("--push", "push_prefix", metavar="PREFIX", help="Also push the images to PREFIX/builder, PREFIX/run-static, ...")
+@click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
+@registry_options
+def stack_build(name, push_prefix, update, as_json, context):
+    """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
+    from s2i.commands.stack import build as build_stack
+
+    results = build_stack(name, push_prefix, update, context)
+    text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
+    emit(results, as_json, text)
+
+
+@stack.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def stack_list(as_json):
+    """Show the stacks, their images, digests and sizes."""
+    from s2i.commands.stack import format_stacks, list_stacks
+
+    stacks = list_stacks()
+    emit(stacks, as_json, format_stacks(stacks))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except S2IError as exc:
+        click.echo(f"s2i: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("s2i: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

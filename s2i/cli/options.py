@@ -1,0 +1,103 @@
+"""Option parsing shared by the commands: KEY=VALUE pairs, command lines, owners, registry flags."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from s2i.errors import UsageError
+from s2i.oci.image import parse_platform
+
+
+def key_values(values: tuple[str, ...], flag: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {value!r} is not KEY=VALUE", f"write it as {flag} KEY=VALUE")
+        pairs.append((key, rest))
+    return tuple(pairs)
+
+
+def retries() -> int:
+    value = os.environ.get("S2I_RETRIES", "5")
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"S2I_RETRIES={value!r} is not a positive number", "set it to e.g. 5")
+    return int(value)
+
+
+def registry_options(command):
+    """The flags every command that talks to registries shares."""
+
+    @click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST", help="Allow plain HTTP (and unverified TLS) to HOST.")
+    @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA bundle for registry TLS (default: SSL_CERT_FILE or system).")
+    @click.option("--username", help="Registry user; the password is read from stdin with --password-stdin.")
+    @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
+    @click.option("--platform", default="linux/amd64", show_default=True, help="os/arch[/variant] to pick from an image index.")
+    @click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 32), help="Parallel blob transfers.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+    @functools.wraps(command)
+    def wrapper(*args, insecure, ca_file, username, password_stdin, platform, jobs, **kwargs):
+        credentials = None
+        if password_stdin:
+            if not username:
+                raise UsageError("--password-stdin needs --username", "add --username NAME")
+            from s2i.transports.registry.credentials import Credentials
+
+            credentials = Credentials(username, sys.stdin.read().rstrip("\r\n"))
+        elif username:
+            raise UsageError("--username needs --password-stdin", "pipe the password: echo $PASS | s2i ... --password-stdin")
+        from s2i.progress import TransferProgress
+        from s2i.transports import Context
+        from s2i.transports.registry.client import Registries, RegistryOptions
+
+        options = RegistryOptions(
+            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=retries()
+        )
+        registries = Registries(options)
+        progress = TransferProgress()
+        context = Context(registries, parse_platform(platform), jobs, progress)
+        try:
+            return command(*args, context=context, **kwargs)
+        finally:
+            progress.finish()
+            registries.close()
+
+    return wrapper
+
+
+def split_command(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if text.startswith("["):
+        import json
+
+        try:
+            return tuple(json.loads(text))
+        except ValueError:
+            raise UsageError(f"{text!r} is not a JSON list", 'write it as \'["/app", "--flag"]\' or /app --flag') from None
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise UsageError(f"cannot split {text!r}: {exc}", "check the quotes") from None
+
+
+def parse_owner(text: str) -> tuple[int, int]:
+    uid, _, gid = text.partition(":")
+    if not uid.isdigit() or (gid and not gid.isdigit()):
+        raise UsageError(f"--owner {text!r} is not UID[:GID]", "use numbers, e.g. --owner 65532:65532")
+    return int(uid), int(gid or uid)
+
+
+def parse_layer_arg(text: str) -> tuple[Path, str]:
+    """DIR or DIR:/DEST; a colon only splits when a absolute destination follows it."""
+    directory, sep, dest = text.rpartition(":")
+    if sep and dest.startswith("/") and directory:
+        return Path(directory), dest
+    return Path(text), "/"

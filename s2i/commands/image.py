@@ -1,0 +1,85 @@
+"""What `append`, `copy` and `inspect` do, as plain functions the CLI calls once each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s2i.archive.layer import write_layer
+from s2i.archive.tarwriter import TarOptions, source_date_epoch
+from s2i.errors import UsageError
+from s2i.oci.image import FileBlob, Image, Layer
+from s2i.oci.mutate import ConfigChanges, append_layers
+from s2i.oci.reference import RegistryLocation, parse_location
+from s2i.oci.types import layer_media_type
+from s2i.progress import log
+from s2i.transports import Context, Published, prepare_destination, read_image, write_image
+from s2i.store import Store
+
+
+def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: ConfigChanges, owner: tuple[int, int], compression: str, context: Context) -> Published:
+    base_location, target_location = parse_location(base), parse_location(target)
+    for directory, _ in layer_dirs:
+        if not directory.is_dir():
+            raise UsageError(f"--layer {directory} is not a directory", "pass an existing directory")
+    prepare_destination(target_location, context)
+    mtime = source_date_epoch()
+    base_image = read_image(base_location, context)
+    media_type = layer_media_type(base_image.family if base_image.layers else "oci", compression)
+    store = Store()
+    layers = []
+    for directory, dest in layer_dirs:
+        options = TarOptions(mtime=mtime, uid=owner[0], gid=owner[1], prefix=dest)
+        blob = write_layer(directory, store, media_type, compression, options)
+        log(f"layer {directory} -> {blob.descriptor.digest} ({blob.descriptor.size} bytes)")
+        layers.append(Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest))))
+    image = append_layers(base_image, layers, changes, created=mtime, base_name=base_location.base_name)
+    return write_image(target_location, image, context)
+
+
+def copy(source: str, destination: str, context: Context) -> Published:
+    source_location, destination_location = parse_location(source), parse_location(destination)
+    prepare_destination(destination_location, context)
+    image = read_image(source_location, context)
+    return write_image(destination_location, image, context)
+
+
+def summarise(image: Image, name: str) -> dict:
+    config = image.config
+    return {
+        "reference": name,
+        "digest": image.digest,
+        "mediaType": image.media_type,
+        "platform": "/".join(filter(None, [config.get("os"), config.get("architecture"), config.get("variant")])),
+        "created": config.get("created"),
+        "config": config.get("config") or {},
+        "annotations": image.manifest.get("annotations") or {},
+        "size": image.size,
+        "layers": [
+            {"digest": l.descriptor.digest, "mediaType": l.descriptor.media_type, "size": l.descriptor.size, "diffID": l.diff_id}
+            for l in image.layers
+        ],
+    }
+
+
+def inspect(reference: str, context: Context) -> dict:
+    location = parse_location(reference)
+    image = read_image(location, context)
+    name = f"{location.reference.registry}/{location.reference.repository}" if isinstance(location, RegistryLocation) else str(location)
+    return summarise(image, name)
+
+
+def format_summary(summary: dict) -> str:
+    config = summary["config"]
+    lines = [
+        f"{summary['reference']}@{summary['digest']}",
+        f"  media type  {summary['mediaType']}",
+        f"  platform    {summary['platform']}",
+        f"  created     {summary['created']}",
+    ]
+    for key in ("Entrypoint", "Cmd", "Env", "WorkingDir", "User", "ExposedPorts", "Labels"):
+        if config.get(key):
+            lines.append(f"  {key:<11} {config[key]}")
+    lines.append(f"  layers      {len(summary['layers'])}, {summary['size']} bytes compressed")
+    for layer in summary["layers"]:
+        lines.append(f"    {layer['digest']}  {layer['size']:>12}  {layer['mediaType']}")
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""A private apt view of the host's Debian sources: resolve versions, download and unpack .debs."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from s2i.errors import S2IError
+from s2i.stack.rootfs import unpack_tar_stream
+
+HOST_SOURCES = ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list")), *sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))]
+
+
+def host_sources() -> list[str]:
+    """The host's apt sources, never a hard-coded mirror."""
+    found = [path for path in HOST_SOURCES if os.path.isfile(path) and os.path.getsize(path)]
+    if not found:
+        raise S2IError("the host has no apt sources", "configure /etc/apt/sources.list(.d) for your Debian mirror")
+    return found
+
+
+def _parse_stanza(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    key = ""
+    for line in text.splitlines():
+        if line.startswith((" ", "\t")) and key:
+            fields[key] += "\n" + line
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+class AptArchive:
+    """apt-get with its own lists, status and .deb cache, so the host's package state never leaks in."""
+
+    def __init__(self, cache_dir: Path, architecture: str = "amd64"):
+        self.dir = cache_dir
+        self.architecture = architecture
+        self.debs = cache_dir / "debs"
+        self._records: dict[tuple[str, str], dict[str, str]] = {}
+
+    def _options(self) -> list[str]:
+        state = self.dir / "state"
+        return [
+            "-o", f"Dir::State={state}",
+            "-o", f"Dir::State::lists={state / 'lists'}",
+            "-o", f"Dir::State::status={state / 'status'}",
+            "-o", f"Dir::Cache={self.dir / 'apt-cache'}",
+            "-o", "Dir::Etc::sourcelist=/dev/null",
+            "-o", f"Dir::Etc::sourceparts={self.dir / 'sources'}",
+            "-o", f"Dir::Etc::preferencesparts={self.dir / 'preferences'}",
+            "-o", f"APT::Architecture={self.architecture}",
+            "-o", f"APT::Architectures={self.architecture}",
+            "-o", "APT::Sandbox::User=root",
+            "-o", "Debug::NoLocking=1",
+        ]
+
+    def _run(self, tool: str, *args: str, cwd: Path | None = None) -> str:
+        result = subprocess.run([tool, *self._options(), *args], capture_output=True, text=True, cwd=cwd)
+        if result.returncode != 0:
+            message = (result.stderr.strip().splitlines() or ["failed"])[-1]
+            raise S2IError(f"{tool} {args[0]}: {message}", "check the host's apt sources and network")
+        return result.stdout
+
+    @property
+    def ready(self) -> bool:
+        return any((self.dir / "state" / "lists").glob("*Packages*"))
+
+    def update(self) -> None:
+        for sub in ("state/lists/partial", "apt-cache/archives/partial", "sources", "preferences"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        (self.dir / "state" / "status").touch()
+        for old in (self.dir / "sources").iterdir():
+            old.unlink()
+        for n, source in enumerate(host_sources()):
+            suffix = ".sources" if source.endswith(".sources") else ".list"
+            shutil.copyfile(source, self.dir / "sources" / f"{n:02d}-host{suffix}")
+        self._run("apt-get", "update", "-qq")
+
+    def candidates(self, packages: list[str]) -> dict[str, str]:
+        """The version apt would pick today for each package."""
+        versions = {}
+        for stanza in self._run("apt-cache", "show", "--no-all-versions", *packages).split("\n\n"):
+            fields = _parse_stanza(stanza)
+            if "Package" in fields:
+                versions[fields["Package"]] = fields["Version"]
+        missing = sorted(set(packages) - set(versions))
+        if missing:
+            raise S2IError(f"no Debian package named {', '.join(missing)}", "check the names in the stack file")
+        return versions
+
+    def record(self, package: str, version: str) -> dict[str, str]:
+        if (package, version) not in self._records:
+            self._records[(package, version)] = self._show(package, version)
+        return self._records[(package, version)]
+
+    def _show(self, package: str, version: str) -> dict[str, str]:
+        try:
+            fields = _parse_stanza(self._run("apt-cache", "show", f"{package}={version}").split("\n\n")[0])
+        except S2IError:
+            fields = {}
+        if "Filename" not in fields or "SHA256" not in fields:
+            raise S2IError(
+                f"the Debian archive no longer has {package}={version} (locked)",
+                "refresh the lock: s2i stack build --update",
+            )
+        return fields
+
+    def download(self, package: str, version: str) -> Path:
+        """The .deb, from the cache when its SHA256 matches the archive's index."""
+        fields = self.record(package, version)
+        target = self.debs / os.path.basename(fields["Filename"])
+        if target.exists() and _sha256(target) == fields["SHA256"]:
+            return target
+        self.debs.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.debs) as temp:
+            self._run("apt-get", "download", "-qq", f"{package}={version}", cwd=Path(temp))
+            downloaded = next(Path(temp).glob("*.deb"))
+            if _sha256(downloaded) != fields["SHA256"]:
+                raise S2IError(f"{downloaded.name} does not match the archive's checksum", "retry; the mirror may be syncing")
+            os.replace(downloaded, target)
+        return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def extract_deb(deb: Path, root: Path) -> str:
+    """Unpack the package's files into root (no maintainer scripts) and return its control stanza."""
+    process = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    try:
+        unpack_tar_stream(str(root), process.stdout)
+    finally:
+        process.stdout.close()
+        if process.wait() != 0:
+            raise S2IError(f"dpkg-deb could not read {deb.name}", "delete it from the cache and build again")
+    control = subprocess.run(["dpkg-deb", "--field", str(deb)], capture_output=True, text=True, check=True).stdout
+    return control

@@ -1,0 +1,169 @@
+"""Loads stack definitions (`stacks/<name>.toml`) and their lock files of exact package versions."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from s2i.errors import UsageError
+from s2i.oci.reference import parse_reference
+
+STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
+DEFAULT_STACK = "debian-bookworm"
+
+
+@dataclass(frozen=True)
+class RunBase:
+    """One of: Debian `packages` on top of `extends`, a registry `image`, or `scratch`."""
+
+    name: str
+    packages: tuple[str, ...] = ()
+    extends: str | None = None
+    image: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "image" if self.image else "packages" if self.packages else "scratch"
+
+
+@dataclass(frozen=True)
+class Builder:
+    packages: tuple[str, ...] = ()
+    image: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    path: Path
+    suite: str
+    architecture: str
+    builder: Builder
+    bases: dict[str, RunBase]
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_suffix(".lock")
+
+    def reference_of(self, name: str) -> str | None:
+        """The registry image a stack names for its builder or a run base, if it is not built here."""
+        return self.builder.image if name == "builder" else self.bases[name].image
+
+    def base_chain(self, name: str) -> list[RunBase]:
+        """The base and what it extends, root first."""
+        chain, seen = [], set()
+        while name:
+            if name in seen:
+                raise UsageError(f"stack {self.name}: run base {name!r} extends itself", "break the extends cycle")
+            seen.add(name)
+            chain.insert(0, self.bases[name])
+            name = self.bases[name].extends
+        return chain
+
+
+def stacks_dir() -> Path:
+    return Path(os.environ.get("S2I_STACKS_DIR") or STACKS_DIR)
+
+
+def find_stack(name_or_path: str | None) -> Path:
+    if name_or_path and (name_or_path.endswith(".toml") or os.sep in name_or_path):
+        path = Path(name_or_path)
+    else:
+        path = stacks_dir() / f"{name_or_path or DEFAULT_STACK}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in stacks_dir().glob("*.toml"))) or "none"
+        raise UsageError(f"no stack {name_or_path!r} ({path} not found)", f"known stacks: {known}")
+    return path
+
+
+def _env(table: dict, where: str) -> tuple[tuple[str, str], ...]:
+    env = table.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise UsageError(f"{where}: env must be a table of strings", 'write it as env = { KEY = "value" }')
+    return tuple(sorted(env.items()))
+
+
+def _strings(value, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise UsageError(f"{where} must be a list of names", 'write it as packages = ["libc6", ...]')
+    return tuple(value)
+
+
+def _run_base(name: str, table: dict, where: str) -> RunBase:
+    kinds = [key for key in ("packages", "image", "scratch") if key in table]
+    if len(kinds) != 1:
+        raise UsageError(f"{where}: give exactly one of packages, image or scratch", "see stacks/debian-bookworm.toml")
+    if "image" in table:
+        parse_reference(table["image"])
+        return RunBase(name, image=table["image"], env=_env(table, where))
+    if "scratch" in table:
+        return RunBase(name)
+    return RunBase(name, _strings(table["packages"], f"{where}.packages"), table.get("extends"), env=_env(table, where))
+
+
+def load_stack(path: Path) -> Stack:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: {exc}", "fix the TOML syntax") from None
+    builder_table = data.get("builder", {})
+    if builder_table.get("image"):
+        parse_reference(builder_table["image"])
+    builder = Builder(
+        packages=_strings(builder_table.get("packages", []), f"{path}: builder.packages"),
+        image=builder_table.get("image"),
+        env=_env(builder_table, f"{path}: builder"),
+    )
+    if not builder.packages and not builder.image:
+        raise UsageError(f"{path}: the builder needs packages or an image", "add [builder] packages = [...]")
+    bases = {name: _run_base(name, table, f"{path}: run.{name}") for name, table in data.get("run", {}).items()}
+    for base in bases.values():
+        if base.extends and base.extends not in bases:
+            raise UsageError(f"{path}: run.{base.name} extends unknown base {base.extends!r}", f"use one of: {', '.join(bases)}")
+        if base.extends and bases[base.extends].kind != "packages":
+            raise UsageError(f"{path}: run.{base.name} may only extend a packages base", "extend static, base, ...")
+    stack = Stack(path.stem, path, data.get("suite", "bookworm"), data.get("architecture", "amd64"), builder, bases)
+    for name in bases:
+        stack.base_chain(name)
+    return stack
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Exact versions: `run` for run-base packages, `builder` for everything in the builder."""
+
+    run: dict[str, str]
+    builder: dict[str, str]
+
+    def digest(self) -> str:
+        return "sha256:" + hashlib.sha256(format_lock(self).encode()).hexdigest()
+
+
+def read_lock(path: Path) -> Lock | None:
+    if not path.exists():
+        return None
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: {exc}", f"regenerate it: s2i stack build {path.stem} --update") from None
+    return Lock(dict(data.get("run", {})), dict(data.get("builder", {})))
+
+
+def format_lock(lock: Lock) -> str:
+    lines = ["# Exact Debian package versions; written by `s2i stack build --update`, used as is otherwise.", ""]
+    for section, versions in (("run", lock.run), ("builder", lock.builder)):
+        lines.append(f"[{section}]")
+        lines += [f'"{name}" = "{version}"' for name, version in sorted(versions.items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    temp = path.with_suffix(".lock.tmp")
+    temp.write_text(format_lock(lock))
+    os.replace(temp, path)

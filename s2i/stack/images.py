@@ -1,0 +1,58 @@
+"""A stack's images for a build: by reference from a registry, else from the store, built there once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s2i.errors import UsageError
+from s2i.oci.image import Image
+from s2i.oci.reference import RegistryLocation, ScratchLocation, parse_reference
+from s2i.progress import log
+from s2i.stack.build import BuiltStack, build_stack, image_name, store_ref
+from s2i.stack.debian import AptArchive
+from s2i.stack.files import Stack, find_stack, load_stack
+from s2i.store import Store
+from s2i.transports import Context, read_image
+from s2i.transports.local import load_image, save_image
+
+
+class StackNotBuilt(UsageError):
+    """The stack's images are not in the local store yet."""
+
+
+def deb_cache(store: Store) -> Path:
+    return store.root / "debian"
+
+
+def build_and_save(stack: Stack, store: Store, update: bool) -> BuiltStack:
+    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update)
+    for name, image in built.images.items():
+        save_image(store, store_ref(stack, name), image)
+    return built
+
+
+def stack_image(stack: Stack | str | None, name: str, context: Context, store: Store | None = None) -> Image:
+    """A stack's builder or run base: by reference from its registry, else as built into the store."""
+    stack = stack if isinstance(stack, Stack) else load_stack(find_stack(stack))
+    store = store or Store()
+    if name != "builder" and name not in stack.bases:
+        raise UsageError(f"stack {stack.name} has no run base {name!r}", f"use one of: {', '.join(stack.bases)}")
+    reference = stack.reference_of(name)
+    if reference:
+        return read_image(RegistryLocation(parse_reference(reference)), context)
+    if name in stack.bases and stack.bases[name].kind == "scratch":
+        return read_image(ScratchLocation(), context)
+    image = load_image(store, store_ref(stack, image_name(name)))
+    if image is None:
+        raise StackNotBuilt(f"{image_name(name)} of stack {stack.name} is not built", f"build it: s2i stack build {stack.name}")
+    return image
+
+
+def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store) -> Image:
+    """Like stack_image, but builds the stack first when it is not in the store yet (once, minutes)."""
+    try:
+        return stack_image(stack, name, context, store)
+    except StackNotBuilt:
+        log(f"stack {stack.name} is not built yet: building it now (once; a few minutes)")
+        build_and_save(stack, store, update=False)
+        return stack_image(stack, name, context, store)

@@ -1,0 +1,52 @@
+"""Reads an image from a registry: manifest (index resolved by platform), config, lazy layers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from s2i.errors import S2IError
+from s2i.oci.image import Image, assemble, select_platform
+from s2i.oci.reference import Reference
+from s2i.oci.types import INDEX_TYPES, MANIFEST_TYPES
+from s2i.transports.registry import api
+from s2i.transports.registry.client import Registry
+
+
+@dataclass(frozen=True)
+class RemoteBlob:
+    """A blob that stays in its registry until someone reads it; pushes to that registry mount it."""
+
+    registry: Registry
+    repository: str
+    digest: str
+
+    @property
+    def origin(self) -> tuple[str, str]:
+        return (self.registry.host, self.repository)
+
+    def open(self):
+        return api.BlobReader(self.registry, self.repository, self.digest)
+
+
+def media_type_of(data: bytes, header_type: str) -> str:
+    declared = json.loads(data).get("mediaType")
+    return declared or header_type
+
+
+def read_image(registry: Registry, reference: Reference, platform: dict) -> Image:
+    data, header_type = api.get_manifest(registry, reference.repository, reference.identifier)
+    media_type = media_type_of(data, header_type)
+    if media_type in INDEX_TYPES:
+        chosen = select_platform(json.loads(data), platform)
+        data, header_type = api.get_manifest(registry, reference.repository, chosen.digest)
+        media_type = media_type_of(data, header_type)
+    if media_type not in MANIFEST_TYPES:
+        raise S2IError(
+            f"{reference} is a {media_type or 'schema 1'} manifest, which s2i cannot read",
+            "use an image with an OCI or Docker v2 schema 2 manifest",
+        )
+    manifest = json.loads(data)
+    config_bytes = api.get_blob(registry, reference.repository, manifest["config"]["digest"])
+    sources = [RemoteBlob(registry, reference.repository, layer["digest"]) for layer in manifest.get("layers", [])]
+    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository))

@@ -1,0 +1,139 @@
+"""What each buildpack decides from a source tree, tested without a sandbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from s2i.buildpacks import check_settings, get_buildpack
+from s2i.buildpacks import c as c_buildpack
+from s2i.buildpacks import go as go_buildpack
+from s2i.buildpacks import python as python_buildpack
+from s2i.buildpacks.steps import c as c_step
+from s2i.buildpacks.steps import common
+from s2i.errors import UsageError
+
+GO, PYTHON, C = get_buildpack("go"), get_buildpack("python"), get_buildpack("c")
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_go_main_at_the_root_named_after_the_module(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module example.com/team/httpd // the server\n\ngo 1.19\n", "main.go": "package main\n"})
+    decision = GO.decide(app, {})
+    assert decision["package"] == "." and decision["binary"] == "/app/httpd"
+    assert decision["flags"] == ["-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="]
+    assert decision["launch"] == {"entrypoint": ["/app/httpd"], "workdir": "/app"}
+
+
+def test_go_single_cmd_vendor_and_the_main_setting(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module x\n", "lib.go": "package x\n", "cmd/server/main.go": "package main\n", "vendor/modules.txt": ""})
+    decision = GO.decide(app, {})
+    assert decision["package"] == "./cmd/server" and decision["binary"] == "/app/server" and decision["flags"][0] == "-mod=vendor"
+    tree(tmp_path, {"cmd/worker/main.go": "package main\n"})
+    with pytest.raises(UsageError) as caught:
+        GO.decide(app, {})
+    assert "2 under cmd/ (server, worker)" in caught.value.message and "[build] main" in caught.value.hint
+    assert GO.decide(app, {"main": "cmd/worker"})["package"] == "./cmd/worker"
+    with pytest.raises(UsageError):
+        GO.decide(app, {"main": "-toolexec=/bin/sh"})
+
+
+def test_go_binary_without_a_module_is_app(tmp_path):
+    assert go_buildpack.binary_name(tree(tmp_path, {"main.go": "package main\n"}), ".") == "app"
+
+
+@pytest.mark.parametrize("files, source, requirements", [
+    ({"requirements.txt": "flask==3.0.0\n", "poetry.lock": '[[package]]\nname = "flask"\nversion = "3.1.0"\n'
+      '[[package]]\nname = "pytest"\nversion = "8.0.0"\ngroups = ["dev"]\n'}, "poetry.lock", ["flask==3.1.0"]),
+    ({"Pipfile.lock": '{"default": {"flask": {"version": "==3.0.0"}, "odd": {}}}'}, "Pipfile.lock", ["flask==3.0.0"]),
+    ({"requirements.txt": "# web\nflask==3.0.0\n"}, "requirements.txt (fully pinned)", []),
+    ({"requirements.txt": "flask>=3\n"}, "requirements.txt", []),
+    ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["flask>=3"]\n'}, "pyproject.toml [project] dependencies", ["flask>=3"]),
+    ({"setup.py": "from setuptools import setup\nsetup()\n"}, "setup.py", ["."]),
+    ({"uv.lock": "version = 1\n", "requirements.txt": "flask\n"}, "uv.lock", []),
+    ({"app.py": "print(1)\n"}, "no dependency file", []),
+])
+def test_python_the_most_exact_dependency_file_wins(tmp_path, files, source, requirements):
+    deps = python_buildpack.dependencies(tree(tmp_path, files))
+    assert deps["source"] == source and deps["requirements"] == requirements
+    assert deps.get("requirements_file") == ("requirements.txt" if source.startswith("requirements.txt") else None)
+
+
+def test_python_entry_points_in_order(tmp_path):
+    app = tree(tmp_path, {"app.py": "", "main.py": ""})
+    assert python_buildpack.entry_point(app, {}) == (["/opt/venv/bin/python", "/app/app.py"], "app.py")
+    project = {"project": {"scripts": {"serve": "pkg:main", "admin": "pkg:admin"}}, "build-system": {}}
+    assert python_buildpack.entry_point(app, project) == (["/app/.s2i-lib/bin/admin"], "[project.scripts] admin")
+    tree(tmp_path, {"Procfile": "release: migrate\nweb: gunicorn --bind ':8000' app:app\n"})
+    assert python_buildpack.entry_point(app, project) == (["/opt/venv/bin/gunicorn", "--bind", ":8000", "app:app"], "Procfile web:")
+    assert python_buildpack.resolve_command("bin/run", set()) == "/app/bin/run"
+    assert python_buildpack.resolve_command("/usr/bin/env", set()) == "/usr/bin/env"
+
+
+def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
+    app = tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n[build-system]\nrequires = ["setuptools"]\n'})
+    decision = PYTHON.decide(app, {})
+    assert decision["install_project"] and decision["launch"]["env"]["PYTHONPATH"] == "/app/.s2i-lib:/app"
+    assert "entrypoint" not in decision["launch"]
+    tree(tmp_path, {"pyproject.toml": "[project\n"})
+    with pytest.raises(UsageError) as caught:
+        PYTHON.decide(app, {})
+    assert caught.value.message.startswith("pyproject.toml: ")
+
+
+def test_c_build_system_and_program_setting(tmp_path):
+    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app"}
+    assert C.decide(tree(tmp_path / "b", {"CMakeLists.txt": "", "Makefile": ""}), {"program": "hello"})["system"] == "make"
+    assert c_buildpack.build_system(tree(tmp_path / "c", {"CMakeLists.txt": ""})) == "cmake"
+    with pytest.raises(UsageError):
+        C.decide(tmp_path / "c", {"program": "../../bin/sh"})
+
+
+def test_settings_are_checked_against_the_buildpack():
+    assert check_settings(GO, {"main": "./cmd/x"}) == {"main": "./cmd/x"}
+    with pytest.raises(UsageError) as caught:
+        check_settings(GO, {"mian": "./cmd/x"})
+    assert "build.mian" in caught.value.message and "did you mean 'main'?" in caught.value.hint
+    with pytest.raises(UsageError) as caught:
+        check_settings(C, {"program": ["a", "b"]})
+    assert "non-empty string" in caught.value.message
+    with pytest.raises(UsageError) as caught:
+        check_settings(PYTHON, {"main": "x"})
+    assert "no settings" in caught.value.hint
+
+
+def test_c_step_picks_the_one_new_program():
+    assert c_step.choose_program(["hello"], "") == "hello"
+    assert c_step.choose_program(["build/a", "build/b"], "b") == "build/b"
+    with pytest.raises(common.StepError) as caught:
+        c_step.choose_program(["a", "b"], "")
+    assert "found 2: a b" in str(caught.value) and 'program = "NAME"' in str(caught.value)
+    with pytest.raises(common.StepError):
+        c_step.choose_program(["a"], "zz")
+
+
+def test_c_step_reads_ldd_output():
+    text = ("\tlinux-vdso.so.1 (0x00007ffd)\n\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f)\n"
+            "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n"
+            "\tlibmissing.so => not found\n")
+    assert c_step.parse_ldd(text) == ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libz.so.1", "/lib64/ld-linux-x86-64.so.2"]
+
+
+def test_c_step_finds_elf_executables_but_not_cmake_probes_or_links(tmp_path):
+    elf = Path(shutil.which("true")).resolve()
+    for rel in ("prog", "build/tool", "build/CMakeFiles/probe"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(elf, tmp_path / rel)
+    (tmp_path / "script.sh").write_text("#!/bin/sh\n")
+    os.chmod(tmp_path / "script.sh", 0o755)
+    os.symlink("prog", tmp_path / "link")
+    assert c_step.elf_executables(str(tmp_path)) == ["build/tool", "prog"]
