@@ -1,0 +1,62 @@
+"""Turns a build's output directories into layers: reused by key when their inputs are unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from s2i.archive.layer import write_layer
+from s2i.archive.tarwriter import TarOptions
+from s2i.build.plan import BuildPlan
+from s2i.buildpacks import LayerSpec
+from s2i.oci.image import FileBlob, Layer
+from s2i.progress import log
+from s2i.store import Store
+
+
+def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) -> str:
+    """What a reusable layer depends on: its key files, the builder, the buildpack, the build env, the time."""
+    digest = hashlib.sha256()
+    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.created)):
+        digest.update(part.encode() + b"\0")
+    for name in spec.key_files:
+        path = app / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def layer_keys(plan: BuildPlan, app: Path, builder_digest: str) -> dict[str, str]:
+    return {spec.name: layer_key(plan, spec, app, builder_digest) for spec in plan.layers if spec.key_files}
+
+
+def reusable_layers(store: Store, keys: dict[str, str]) -> dict:
+    """name -> (descriptor, diff_id, meta) of each layer the store already holds under its key."""
+    reusable = {name: record for name, key in keys.items() if (record := store.keyed_layer(key))}
+    for name in reusable:
+        log(f"reusing the {name} layer: its inputs are unchanged")
+    return reusable
+
+
+def _layer_meta(output: Path, name: str) -> dict:
+    """Facts a layer's build step recorded (labels such as resolved versions), kept with the reused layer."""
+    path = output / "meta" / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def export_layers(output_layers, output: Path, store: Store, media_type: str, compression: str, created: int,
+                  keys: dict[str, str], reusable: dict) -> tuple[list[Layer], dict[str, str]]:
+    """(layers bottom first, labels the layers' steps recorded)."""
+    layers, labels = [], {}
+    for name, directory in output_layers:
+        if name in reusable:
+            descriptor, diff_id, meta = reusable[name]
+        else:
+            blob = write_layer(directory, store, media_type, compression, TarOptions(mtime=created))
+            descriptor, diff_id, meta = blob.descriptor, blob.diff_id, _layer_meta(output, name)
+            if name in keys:
+                store.remember_keyed_layer(keys[name], descriptor, diff_id, meta)
+        labels.update(meta.get("labels", {}))
+        log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
+        layers.append(Layer(descriptor, diff_id, FileBlob(store.blob_path(descriptor.digest))))
+    return layers, labels
