@@ -48,9 +48,10 @@ def decide(tree: Path, settings: dict) -> dict:
     main = check_main(settings["main"]) if "main" in settings else find_main(tree)
     name = binary_name(tree, main)
     vendor = ["-mod=vendor"] if (tree / "vendor").is_dir() else []
+    tags = [f"-tags={','.join(settings['tags'])}"] if settings.get("tags") else []
     return {
         "package": main,
-        "flags": [*vendor, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
+        "flags": [*vendor, *tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
         "binary": f"/app/{name}",
         "launch": {"entrypoint": [f"/app/{name}"], "workdir": "/app"},
     }
@@ -64,5 +65,5 @@ BUILDPACK = Buildpack(
     build_env=(("CGO_ENABLED", "0"), ("GOCACHE", "/s2i/cache/go-build"), ("GOFLAGS", ""), ("GOMODCACHE", "/s2i/cache/go-mod"),
                ("GOPRIVATE", ""), ("GOPROXY", "")),
     decide=decide,
-    settings=(Setting("main", str, 'main = "./cmd/NAME"'),),
+    settings=(Setting("main", str, 'main = "./cmd/NAME"'), Setting("tags", list, 'tags = ["netgo", "osusergo"]')),
 )

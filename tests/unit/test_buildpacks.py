@@ -47,6 +47,13 @@ def test_go_single_cmd_vendor_and_the_main_setting(tmp_path):
         GO.decide(app, {"main": "-toolexec=/bin/sh"})
 
 
+def test_go_build_tags_setting(tmp_path):
+    app = tree(tmp_path, {"main.go": "package main\n"})
+    assert GO.decide(app, check_settings(GO, {"tags": ["netgo", "osusergo"]}))["flags"][0] == "-tags=netgo,osusergo"
+    with pytest.raises(UsageError):
+        check_settings(GO, {"tags": "netgo"})
+
+
 def test_go_binary_without_a_module_is_app(tmp_path):
     assert go_buildpack.binary_name(tree(tmp_path, {"main.go": "package main\n"}), ".") == "app"
 
