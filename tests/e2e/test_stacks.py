@@ -59,7 +59,7 @@ def test_two_builds_with_empty_stores_have_identical_digests(stacks):
     for name, entry in second.items():
         assert entry["reference"] == f"{stacks.registry.host}/stacks/{name}@{entry['digest']}"
     lock = (stacks.stacks / f"{STACK}.lock").read_text()
-    assert '"libc6" = "' in lock and '"golang-go" = "' in lock
+    assert '"libc6" = { version = "' in lock and '"golang-go" = { version = "' in lock
 
 
 def test_run_base_sizes(stacks):
