@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, Setting, SourceRule
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command
 from s2i.errors import UsageError
 
 MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
@@ -32,6 +32,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "program": program,
         "sources": sorted(p.name for p in tree.glob("*.c") if p.is_file()) if system == "cc" else [],
         "workdir": "/app",
+        "procfile": procfile_command(tree),
     }
 
 

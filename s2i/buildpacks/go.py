@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, Setting, SourceRule, read_text
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, read_text
+from s2i.buildpacks.steps.common import program_command
 from s2i.errors import UsageError
 
 MAIN_PACKAGE = re.compile(r"^package main\b", re.MULTILINE)
@@ -49,11 +50,12 @@ def decide(tree: Path, settings: dict) -> dict:
     name = binary_name(tree, main)
     vendor = ["-mod=vendor"] if (tree / "vendor").is_dir() else []
     tags = [f"-tags={','.join(settings['tags'])}"] if settings.get("tags") else []
+    procfile = procfile_command(tree)
     return {
         "package": main,
         "flags": [*vendor, *tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
         "binary": f"/app/{name}",
-        "launch": {"entrypoint": [f"/app/{name}"], "workdir": "/app"},
+        "launch": {"entrypoint": program_command(procfile, name, "/app") if procfile else [f"/app/{name}"], "workdir": "/app"},
     }
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import shlex
 import tomllib
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, LayerSpec, SourceRule, read_text
+from s2i.buildpacks.base import Buildpack, LayerSpec, SourceRule, procfile_command, read_text
 from s2i.errors import UsageError
 
 VENV = "/opt/venv"
@@ -81,21 +80,11 @@ def resolve_command(word: str, project_scripts: set[str]) -> str:
     return f"{VENV}/bin/{word}"
 
 
-def procfile_web(tree: Path) -> list[str] | None:
-    for line in (read_text(tree, "Procfile") or "").splitlines():
-        if line.startswith("web:"):
-            try:
-                return shlex.split(line[4:]) or None
-            except ValueError as exc:
-                raise UsageError(f"Procfile: cannot split the web: line: {exc}", "check its quotes") from None
-    return None
-
-
 def entry_point(tree: Path, pyproject: dict) -> tuple[list[str] | None, str]:
     """(command, why): a Procfile web: line, else [project.scripts], else app.py, main.py, wsgi.py, __main__.py."""
     scripts = pyproject.get("project", {}).get("scripts", {}) or {}
     installed = set(scripts) if installs_project(pyproject) else set()
-    words = procfile_web(tree)
+    words = procfile_command(tree)
     if words:
         return [resolve_command(words[0], installed), *words[1:]], "Procfile web:"
     if scripts:

@@ -54,6 +54,15 @@ def test_go_build_tags_setting(tmp_path):
         check_settings(GO, {"tags": "netgo"})
 
 
+def test_a_procfile_names_the_command_for_every_buildpack(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module x/httpd\n", "main.go": "package main\n",
+                          "Procfile": "worker: httpd --queue\nweb: httpd -addr :$PORT -workers ${WEB_CONCURRENCY:-2}\n"})
+    assert GO.decide(app, {})["launch"]["entrypoint"] == ["/app/httpd", "-addr", ":$PORT", "-workers", "${WEB_CONCURRENCY:-2}"]
+    assert C.decide(app, {})["procfile"][0] == "httpd"
+    assert common.program_command(["./bin/../httpd", "-v"], "httpd", "/app") == ["/app/httpd", "-v"]
+    assert common.program_command(["env"], "httpd", "/app") == ["env"]  # found on PATH by the launcher
+
+
 def test_go_binary_without_a_module_is_app(tmp_path):
     assert go_buildpack.binary_name(tree(tmp_path, {"main.go": "package main\n"}), ".") == "app"
 
@@ -98,7 +107,7 @@ def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
 
 
 def test_c_build_system_and_program_setting(tmp_path):
-    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app"}
+    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app", "procfile": None}
     assert C.decide(tree(tmp_path / "b", {"CMakeLists.txt": "", "Makefile": ""}), {"program": "hello"})["system"] == "make"
     assert c_buildpack.build_system(tree(tmp_path / "c", {"CMakeLists.txt": ""})) == "cmake"
     with pytest.raises(UsageError):
