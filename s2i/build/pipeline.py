@@ -73,7 +73,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         reusable = reusable_layers(store, keys)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable))
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
-        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, created, keys, reusable)
+        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
+                                       {"app": plan.app_owner} if plan.app_owner else {})
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
     image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
     return write_image(destination, image, context)

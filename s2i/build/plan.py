@@ -47,7 +47,9 @@ class BuildPlan:
     env: tuple[tuple[str, str], ...]
     ports: tuple[str, ...]
     user: str | None
-    created: int
+    app_owner: tuple[int, int] | None  # who owns the app layer's files: the run user, so the app may write beside its code
+    created: int  # the image's date: SOURCE_DATE_EPOCH, else the last commit's time
+    layer_mtime: int  # the files' date in built layers: SOURCE_DATE_EPOCH, else 0; never the commit time
     annotations: tuple[tuple[str, str], ...]
 
 
@@ -95,6 +97,10 @@ def make_plan(
 ) -> BuildPlan:
     run_image = choose_run_image(buildpack, stack, config.run_image)
     user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
+    uid, _, gid = (user or "").partition(":")
+    # a commit alone must change no layer: keyed layers (dependencies) stay reusable across commits
+    epoch = host_env.get("SOURCE_DATE_EPOCH", "").strip()
+    layer_mtime = int(epoch) if epoch.isdigit() else 0
     annotations = tuple(sorted(
         [("org.opencontainers.image.created", iso_time(created))]
         + [(f"org.opencontainers.image.{key}", value) for key, value in git.items() if value]
@@ -105,14 +111,16 @@ def make_plan(
         stack=stack.name,
         run_image=run_image,
         step_input={**decision, "launcher": LAUNCHER},
-        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(created)}),
+        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(layer_mtime)}),
         layers=(LAUNCHER_LAYER, *buildpack.layers),
         entrypoint=config.entrypoint,
         cmd=config.cmd,
         env=config.env,
         ports=config.ports,
         user=user,
+        app_owner=(int(uid), int(gid or uid)) if uid.isdigit() and uid != "0" and (not gid or gid.isdigit()) else None,
         created=created,
+        layer_mtime=layer_mtime,
         annotations=annotations,
     )
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.e2e.test_build import APPS, app_copy, built, http_get
-from tests.e2e.helpers import skopeo_inspect, start_image
+from tests.e2e.helpers import run_image, skopeo_inspect, start_image
 
 pytestmark = pytest.mark.e2e
 
@@ -28,3 +28,23 @@ def test_procfile_app_gets_port_and_defaults_and_stops_on_sigterm(builder, regis
         subprocess.run(["runc", "kill", container.id, "TERM"], check=True, timeout=10)
         container.proc.wait(timeout=5)
         assert time.monotonic() - started < 2
+
+
+def test_go_app_reads_its_templates_at_run_time_on_port(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "go-templates"), f"{registry.host}/greeter:1"))
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
+        assert http_get("http://127.0.0.1:8080/") == "hello from templates\n"
+    with start_image(f"docker://{reference}", env={"PORT": "9292"}, wait_for_port=9292, timeout=30):
+        assert http_get("http://127.0.0.1:9292/") == "hello from templates\n"
+
+
+def test_go_main_package_without_go_mod(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "go-nomod"), f"{registry.host}/nomod:1"))
+    assert run_image(f"docker://{reference}").stdout == "hello without a module\n"
+
+
+def test_django_with_sqlite_beside_its_code_and_collected_static_files(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "py-django"), f"{registry.host}/django:1", timeout=600))
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=60):
+        assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 1, body { color: teal }\n"
+        assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 2, body { color: teal }\n"

@@ -66,7 +66,11 @@ def test_make_plan_exact_values():
     env = dict(plan.build_env)
     assert env["GOPROXY"] == "https://proxy.example" and env["CGO_ENABLED"] == "0"
     assert env["SSL_CERT_FILE"] == env["PIP_CERT"] == "/etc/ssl/certs/ca-certificates.crt"
-    assert env["HOME"] == "/tmp" and env["SOURCE_DATE_EPOCH"] == "86400" and "PIP_INDEX_URL" not in env
+    # 86400 is the commit's time: the image's date, never the files' (no SOURCE_DATE_EPOCH set here)
+    assert env["HOME"] == "/tmp" and env["SOURCE_DATE_EPOCH"] == "0" and "PIP_INDEX_URL" not in env
+    assert plan.created == 86400 and plan.layer_mtime == 0
+    pinned = make_plan(get_buildpack("go"), (), AppConfig(), STACK, {"SOURCE_DATE_EPOCH": "7"}, 7, {}, {})
+    assert pinned.layer_mtime == 7 and dict(pinned.build_env)["SOURCE_DATE_EPOCH"] == "7"
     assert dict(plan.annotations) == {"org.opencontainers.image.created": "1970-01-02T00:00:00Z",
                                       "org.opencontainers.image.source": "https://git.example/app",
                                       "org.opencontainers.image.revision": "abc"}
@@ -103,7 +107,10 @@ def test_image_config_keeps_the_run_time_contract():
 def test_run_image_choices():
     go = get_buildpack("go")
     scratch = make_plan(go, (), AppConfig(run_image="scratch"), STACK, {}, 0, {}, {})
-    assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None
+    assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None and scratch.app_owner is None
+    assert make_plan(go, (), AppConfig(), STACK, {}, 0, {}, {}).app_owner == (65532, 65532)  # the app may write in /app
+    assert make_plan(go, (), AppConfig(user="1000:2000"), STACK, {}, 0, {}, {}).app_owner == (1000, 2000)
+    assert make_plan(go, (), AppConfig(user="app"), STACK, {}, 0, {}, {}).app_owner is None
     assert make_plan(go, (), AppConfig(run_image="127.0.0.1:5000/library/alpine:3"), STACK, {}, 0, {}, {}).run_image.kind == "reference"
     with pytest.raises(UsageError) as caught:
         make_plan(go, (), AppConfig(run_image="python"), STACK, {}, 0, {}, {})

@@ -113,7 +113,7 @@ def bundle_libraries(program: str) -> None:
         return
     ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
     for library in parse_ldd(ldd):
-        target = common.layer_path("app", library)
+        target = common.layer_path("libs", library)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(library, target)  # follows the soname link: the file itself
         print(f"bundled {library}", flush=True)
