@@ -2,8 +2,7 @@
 
 A layer is checked as it is unpacked: its blob digest and diff_id are computed on the way and must match
 what the manifest and config claim, or the half-made rootfs is deleted. Device nodes and FIFOs are never
-created on the host (the sandbox brings its own /dev), setuid/setgid bits are dropped from files, and a
-layer may not expand past S2I_MAX_UNPACK bytes.
+created on the host (the sandbox brings its own /dev), and an image may not expand past S2I_MAX_UNPACK bytes.
 """
 
 from __future__ import annotations
@@ -142,14 +141,13 @@ def extract(root: str, tar: tarfile.TarFile, keep_owners: bool = IS_ROOT) -> Non
 
 
 def _set_metadata(path: str, member: tarfile.TarInfo, keep_owners: bool) -> None:
-    """Owner, mode and mtime as the tar says, minus setuid/setgid on files; out-of-range values are dropped."""
+    """Owner, mode and mtime as the tar says (stacks need their setuid bits); out-of-range values are dropped."""
     if member.issym():
         return
     if keep_owners:
         with contextlib.suppress(OverflowError, ValueError):
             os.lchown(path, member.uid, member.gid)
-    mode = member.mode & 0o7777
-    os.chmod(path, mode if member.isdir() else mode & 0o1777)
+    os.chmod(path, member.mode & 0o7777)
     with contextlib.suppress(OverflowError, ValueError):
         os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
 
@@ -215,17 +213,19 @@ def unpack_image(image: Image, store: Store) -> Path:
     final = store.root / "rootfs" / chain_id([layer.diff_id for layer in image.layers]).replace(":", "-")
     if final.is_dir():
         return final
+    left = unpack_limit()
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
-    left = unpack_limit()
     try:
         for number, layer in enumerate(image.layers, 1):
             blob = store.fetch(layer.descriptor, layer.source)
             try:
-                left -= unpack_layer(str(temp), blob, layer, left)
+                size = unpack_layer(str(temp), blob, layer, left)
             except (UnsafeLayer, TooLarge, *_BROKEN) as exc:
                 detail = exc.message if isinstance(exc, S2IError) else f"not a valid layer ({shorten(str(exc) or type(exc).__name__)})"
                 raise UnsafeLayer(f"layer {number} ({layer.descriptor.digest}) of image {image.digest}: {detail}", "the image is corrupt or hostile; nothing was kept") from None
+            left -= size
+            store.remember_size(layer.diff_id, size)  # now a checked fact, which `s2i stack list` reports
         os.chmod(temp, 0o755)
         try:
             os.rename(temp, final)
