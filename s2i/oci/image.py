@@ -16,18 +16,18 @@ from s2i.oci.types import (
     DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_MANIFEST,
+    MALFORMED,
+    MAX_DOCUMENT,
     Descriptor,
     canonical_json,
     digest_matches,
     digest_string,
     hasher,
-    MAX_DOCUMENT,
     load_document,
     parse_digest,
     sha256_digest,
 )
 
-MALFORMED = "the source image is malformed"
 CORRUPT = "the copy is corrupt or was tampered with; delete it, then fetch or build the image again"
 
 
@@ -82,7 +82,7 @@ def open_regular(path: Path) -> BinaryIO:
 def read_document_blob(path: Path, descriptor: Descriptor, where: str) -> bytes:
     """A manifest, index or config blob from a file: bounded before it is read, then checked against its digest."""
     if descriptor.size > MAX_DOCUMENT:
-        raise S2IError(f"{where} is {descriptor.size} bytes, over the {MAX_DOCUMENT >> 20} MiB limit", "the source is not a sane image")
+        raise S2IError(f"{where} is {descriptor.size} bytes, over the {MAX_DOCUMENT >> 20} MiB limit", MALFORMED)
     with open_regular(path) as handle:
         data = handle.read(MAX_DOCUMENT + 1)
     if not digest_matches(data, descriptor.digest):
@@ -199,6 +199,12 @@ _RUNTIME_TYPES = {
 }
 
 
+def _typed(value, kind) -> bool:
+    if kind == "strings":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, kind)
+
+
 def parse_config(data: bytes, where: str) -> list[str]:
     """The diff_ids of an untrusted image config, after checking the fields s2i reads have their JSON types."""
     config = load_document(data, where)
@@ -206,9 +212,7 @@ def parse_config(data: bytes, where: str) -> list[str]:
     if not isinstance(rootfs, dict) or not isinstance(runtime, dict) or not isinstance(history, list):
         raise S2IError(f"{where}: rootfs or config is not an object, or history not a list", MALFORMED)
     for key, kind in _RUNTIME_TYPES.items():
-        value = runtime.get(key)
-        strings = kind == "strings" and isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if value is not None and not strings and not (kind != "strings" and isinstance(value, kind)):
+        if runtime.get(key) is not None and not _typed(runtime[key], kind):
             raise S2IError(f"{where}: config.{key} has the wrong JSON type", MALFORMED)
     diff_ids = rootfs.get("diff_ids") or []
     if not isinstance(diff_ids, list):

@@ -34,8 +34,9 @@ MAX_DOCUMENT = 4 << 20  # manifests, indexes and configs larger than this are re
 
 # The registered algorithms and their hex lengths; nothing else ever reaches a path or a URL.
 ALGORITHMS = {"sha256": 64, "sha512": 128}
-_DIGEST = re.compile(r"\A(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})\Z")
+_DIGEST = re.compile(r"\A(?:" + "|".join(f"{name}:[0-9a-f]{{{length}}}" for name, length in ALGORITHMS.items()) + r")\Z")
 DIGEST_HINT = "a digest is sha256: and 64 lowercase hex digits (or sha512: and 128)"
+MALFORMED = "the source is corrupt or not an image"
 
 
 def sha256_digest(data: bytes) -> str:
@@ -84,13 +85,13 @@ def blob_path(root: Path, digest: str) -> Path:
 def load_document(data: bytes, where: str) -> dict:
     """A JSON object of bounded size: anything else is one line naming where it came from."""
     if len(data) > MAX_DOCUMENT:
-        raise S2IError(f"{where} is {len(data)} bytes, over the {MAX_DOCUMENT >> 20} MiB limit", "the source is not a sane image")
+        raise S2IError(f"{where} is {len(data)} bytes, over the {MAX_DOCUMENT >> 20} MiB limit", MALFORMED)
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise S2IError(f"{where} is not valid JSON: {shorten(str(exc))}", "the source is corrupt or not an image") from None
+        raise S2IError(f"{where} is not valid JSON: {shorten(str(exc))}", MALFORMED) from None
     if not isinstance(value, dict):
-        raise S2IError(f"{where} is not a JSON object", "the source is corrupt or not an image")
+        raise S2IError(f"{where} is not a JSON object", MALFORMED)
     return value
 
 
@@ -139,11 +140,11 @@ class Descriptor:
     def from_json(cls, value, where: str) -> Descriptor:
         """A descriptor from untrusted JSON: every field typed, the digest parsed; `where` names the source."""
         if not isinstance(value, dict):
-            raise S2IError(f"{where}: a descriptor is not a JSON object", "the source is corrupt or not an image")
+            raise S2IError(f"{where}: a descriptor is not a JSON object", MALFORMED)
         size = value.get("size")
         if type(size) is not int or size < 0:
-            raise S2IError(f"{where}: descriptor size {shorten(size)} is not a whole number", "the source is corrupt or not an image")
+            raise S2IError(f"{where}: descriptor size {shorten(size)} is not a whole number", MALFORMED)
         media_type, annotations, platform = value.get("mediaType", ""), value.get("annotations") or {}, value.get("platform")
         if not isinstance(media_type, str) or not isinstance(annotations, dict) or not isinstance(platform, (dict, type(None))):
-            raise S2IError(f"{where}: a descriptor has a mediaType, annotations or platform of the wrong type", "the source is corrupt or not an image")
+            raise S2IError(f"{where}: a descriptor has a mediaType, annotations or platform of the wrong type", MALFORMED)
         return cls(media_type, parse_digest(value.get("digest"), where), size, dict(annotations), platform)

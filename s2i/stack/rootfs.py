@@ -125,6 +125,8 @@ def extract(root: str, tar: tarfile.TarFile, keep_owners: bool = IS_ROOT) -> Non
     created: set[str] = set()
     while (member := tar.next()) is not None:
         tar.members.clear()  # tarfile keeps every header it read: a layer of millions of entries would fill memory
+        if member.sparse is not None:  # holes are not in the stream, so its size bound would not count them
+            raise UnsafeLayer(f"sparse member {shorten(member.name)}: image layers are not sparse")
         parts = member_parts(member.name)
         if not parts:
             continue

@@ -137,9 +137,16 @@ def test_devices_and_fifos_never_reach_the_host(tmp_path):
     assert (root / "su").stat().st_mode & 0o7777 == 0o4755  # stacks need setuid; bwrap's no_new_privs makes it inert
 
 
-def test_a_sparse_member_is_refused(tmp_path):
+def test_sparse_members_are_refused(tmp_path):
     with pytest.raises(UnsafeLayer):
         unpack_tar_stream(str(tmp_path), io.BytesIO(tar_of([("holes", "sparse", "")], fmt=tarfile.GNU_FORMAT)))
+    # PAX sparse 0.1: ten bytes in the stream, 64 MiB of holes on disk
+    info = tarfile.TarInfo("GNUSparseFile.0/big")
+    info.size = 10
+    info.pax_headers = {"GNU.sparse.map": "0,10", "GNU.sparse.size": str(64 << 20), "GNU.sparse.name": "big"}
+    with pytest.raises(UnsafeLayer):
+        unpack_tar_stream(str(tmp_path), io.BytesIO(info.tobuf(tarfile.PAX_FORMAT) + b"x" * 10 + b"\0" * 1526))
+    assert not (tmp_path / "big").exists()
 
 
 def pax_bomb(header_bytes: int) -> bytes:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from s2i.errors import S2IError
 from s2i.oci.image import CheckedReader, Image, assemble, parse_manifest, select_platform
 from s2i.oci.reference import Reference
-from s2i.oci.types import INDEX_TYPES, MANIFEST_TYPES, load_document
+from s2i.oci.types import INDEX_TYPES, MALFORMED, MANIFEST_TYPES, load_document
 from s2i.transports.registry import api
 from s2i.transports.registry.client import Registry
 
@@ -35,7 +35,7 @@ class RemoteBlob:
 def media_type_of(data: bytes, header_type: str, where: str) -> str:
     declared = load_document(data, where).get("mediaType")
     if not isinstance(declared, (str, type(None))):
-        raise S2IError(f"{where}: mediaType is not a string", "the source image is malformed")
+        raise S2IError(f"{where}: mediaType is not a string", MALFORMED)
     return declared or header_type
 
 
