@@ -40,13 +40,15 @@ def _read_index(root: Path) -> dict:
             index = load_document(handle.read(MAX_DOCUMENT + 1), f"{root}/index.json")
     except FileNotFoundError:
         raise S2IError(f"{root} is not an OCI layout (no index.json)", "check the oci:DIR path") from None
-    if not isinstance(index.get("manifests", []), list) or not all(isinstance(e, dict) for e in index.get("manifests", [])):
+    entries = index.get("manifests", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise S2IError(f"{root}/index.json: manifests is not a list of objects", "recreate the layout")
     return index
 
 
 def _ref_name(entry: dict) -> str:
-    name = (entry.get("annotations") or {}).get(ANNOTATION_REF_NAME, "") if isinstance(entry.get("annotations"), dict) else ""
+    annotations = entry.get("annotations")
+    name = annotations.get(ANNOTATION_REF_NAME) if isinstance(annotations, dict) else None
     return name if isinstance(name, str) else ""
 
 
