@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import BinaryIO, Iterator
 from urllib.parse import urlencode
 
+import httpx
+
 from s2i.errors import RegistryError
-from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, sha256_digest
+from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, MAX_DOCUMENT, OCI_INDEX, OCI_MANIFEST, digest_matches, is_digest
 from s2i.transports.registry.client import Registry
+from s2i.transports.registry.retry import with_retries
 
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
 READ_SIZE = 1 << 20
@@ -26,19 +29,33 @@ def ping(registry: Registry) -> None:
     registry.request("GET", "/v2/", scope="", action=f"contacting {registry.host}", ok=(200, 401))
 
 
+def get_document(registry: Registry, path: str, scope: str, action: str, headers: dict | None = None) -> tuple[bytes, str]:
+    """A manifest or config body and its content type, refused once it passes MAX_DOCUMENT; retried whole."""
+
+    def attempt() -> tuple[bytes, str]:
+        response = registry.request("GET", path, scope=scope, action=action, headers=headers or {}, stream=True, retry=False)
+        data = bytearray()
+        try:
+            for chunk in response.iter_bytes(READ_SIZE):
+                data += chunk
+                if len(data) > MAX_DOCUMENT:
+                    raise RegistryError(f"{action}: the registry sent more than {MAX_DOCUMENT >> 20} MiB", "it is not serving a sane image")
+        except httpx.TransportError as exc:
+            raise RegistryError(f"{action}: connection lost ({exc})", "check the registry", temporary=True) from None
+        finally:
+            response.close()
+        return bytes(data), response.headers.get("content-type", "").split(";")[0].strip()
+
+    return with_retries(registry.options.retries, registry.options.backoff, attempt, registry.host)
+
+
 def get_manifest(registry: Registry, repository: str, identifier: str) -> tuple[bytes, str]:
-    """The manifest's exact bytes and media type, checked against the digest when pinned."""
-    response = registry.request(
-        "GET",
-        f"/v2/{repository}/manifests/{identifier}",
-        scope=pull_scope(repository),
-        action=f"reading {registry.host}/{repository}:{identifier}",
-        headers={"Accept": MANIFEST_ACCEPT},
-    )
-    data = response.content
-    if identifier.startswith("sha256:") and sha256_digest(data) != identifier:
+    """The manifest's exact bytes (bounded) and media type, checked against the digest when pinned."""
+    path, action = f"/v2/{repository}/manifests/{identifier}", f"reading {registry.host}/{repository}:{identifier}"
+    data, media_type = get_document(registry, path, pull_scope(repository), action, {"Accept": MANIFEST_ACCEPT})
+    if is_digest(identifier) and not digest_matches(data, identifier):
         raise RegistryError(f"manifest {identifier} from {registry.host} does not match its digest", "the registry is serving corrupt data")
-    return data, response.headers.get("content-type", "").split(";")[0].strip()
+    return data, media_type
 
 
 def put_manifest(registry: Registry, repository: str, identifier: str, data: bytes, media_type: str) -> None:
@@ -66,12 +83,11 @@ def blob_exists(registry: Registry, repository: str, digest: str) -> bool:
 
 
 def get_blob(registry: Registry, repository: str, digest: str) -> bytes:
-    response = registry.request(
-        "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=f"reading blob {digest}"
-    )
-    if sha256_digest(response.content) != digest:
+    """A small blob (a config) read whole: bounded, then checked against its digest."""
+    data, _ = get_document(registry, f"/v2/{repository}/blobs/{digest}", pull_scope(repository), f"reading blob {digest}")
+    if not digest_matches(data, digest):
         raise RegistryError(f"blob {digest} from {registry.host} does not match its digest", "the registry is serving corrupt data")
-    return response.content
+    return data
 
 
 class BlobReader:
