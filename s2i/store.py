@@ -15,7 +15,7 @@ from typing import BinaryIO, Iterator
 
 from s2i.errors import S2IError
 from s2i.files import atomic_write
-from s2i.oci.image import copy_checked, file_matches
+from s2i.oci.image import FileBlob, copy_checked, file_matches
 from s2i.oci.types import Descriptor, blob_path, sha256_digest
 from s2i.progress import log
 
@@ -91,6 +91,10 @@ class Store:
 
     def blob_path(self, digest: str) -> Path:
         return blob_path(self.root, digest)
+
+    def blob(self, descriptor: Descriptor) -> FileBlob:
+        """The stored blob as a source whose every read is checked against the descriptor."""
+        return FileBlob(self.blob_path(descriptor.digest), digest=descriptor.digest, size=descriptor.size)
 
     def has_blob(self, digest: str, size: int | None = None) -> bool:
         try:

@@ -10,7 +10,7 @@ from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.build.plan import BuildPlan
 from s2i.buildpacks import LayerSpec
-from s2i.oci.image import FileBlob, Layer
+from s2i.oci.image import Layer
 from s2i.progress import log
 from s2i.store import Store
 
@@ -59,5 +59,5 @@ def export_layers(output_layers, output: Path, store: Store, media_type: str, co
                 store.remember_keyed_layer(keys[name], descriptor, diff_id, meta)
         labels.update(meta.get("labels", {}))
         log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
-        layers.append(Layer(descriptor, diff_id, FileBlob(store.blob_path(descriptor.digest))))
+        layers.append(Layer(descriptor, diff_id, store.blob(descriptor)))
     return layers, labels

@@ -13,7 +13,7 @@ from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.stack.debian import AptArchive, extract_deb, host_sources
 from s2i.errors import S2IError
-from s2i.oci.image import FileBlob, Image, Layer, empty_image
+from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
@@ -100,7 +100,7 @@ def layer_from_tree(root: Path, store: Store, mtime: int, compression: str = "gz
     """Run bases use gzip so every runtime takes them; the large builder uses zstd for speed."""
     options = TarOptions(mtime=mtime, keep_modes=True, keep_owners=True)
     blob = write_layer(root, store, layer_media_type("oci", compression), compression, options)
-    return Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest)))
+    return Layer(blob.descriptor, blob.diff_id, store.blob(blob.descriptor))
 
 
 def stack_labels(stack: Stack, name: str, lock: Lock) -> tuple[tuple[str, str], ...]:
