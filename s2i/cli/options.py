@@ -31,6 +31,18 @@ def retries() -> int:
     return int(value)
 
 
+def registry_timeout() -> float:
+    """S2I_REGISTRY_TIMEOUT: seconds a registry may stall (each exchange gets this plus 1 s per 64 KiB moved)."""
+    value = os.environ.get("S2I_REGISTRY_TIMEOUT", "60")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        raise UsageError(f"S2I_REGISTRY_TIMEOUT={value!r} is not a number of seconds", "set it to e.g. 60")
+    return seconds
+
+
 def registry_options(command):
     """The flags every command that talks to registries shares."""
 
@@ -57,7 +69,8 @@ def registry_options(command):
         from s2i.transports.registry.client import Registries, RegistryOptions
 
         options = RegistryOptions(
-            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=retries()
+            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=retries(),
+            timeout=registry_timeout(),
         )
         registries = Registries(options)
         progress = TransferProgress()

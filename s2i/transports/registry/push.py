@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-
-from s2i.errors import RegistryError
 from s2i.oci.image import BlobSource, BytesBlob, Image
 from s2i.oci.reference import Reference
 from s2i.oci.types import Descriptor
@@ -33,8 +30,9 @@ def ensure_blob(registry: Registry, repository: str, descriptor: Descriptor, sou
     locations = [location] if location else []
 
     def upload() -> BlobResult:
-        # a broken upload session cannot be resumed: each retry starts a new one
-        upload_location = locations.pop() if locations else api.start_upload(registry, repository)
+        # a broken upload session cannot be resumed: each retry starts a new one; its requests do not
+        # retry themselves, or a hanging registry would cost retries squared
+        upload_location = locations.pop() if locations else api.start_upload(registry, repository, retry=False)
         _upload(registry, repository, upload_location, descriptor, source, progress)
         return BlobResult(digest, size, "uploaded")
 
@@ -56,8 +54,6 @@ def _upload(registry: Registry, repository: str, location: str, descriptor: Desc
                     progress(digest, done[0], size)
 
             api.upload_chunked(registry, repository, location, digest, size, handle, CHUNK_SIZE, advance)
-    except httpx.TransportError as exc:
-        raise RegistryError(f"uploading blob {digest}: connection lost ({exc})", "check the registry", temporary=True) from None
     finally:
         handle.close()
     if progress:
@@ -72,6 +68,10 @@ def push_image(registry: Registry, reference: Reference, image: Image, jobs: int
     unique = list({descriptor.digest: (descriptor, source) for descriptor, source in blobs}.values())
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(ensure_blob, registry, repository, d, s, progress) for d, s in unique]
-        results = [future.result() for future in futures]
+        try:
+            results = [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # one blob failed: the push fails, so start no more
+            raise
     api.put_manifest(registry, repository, reference.tag or image.digest, image.manifest_bytes, image.media_type)
     return image.digest, results
