@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from s2i.oci.image import BlobSource, BytesBlob, Image
@@ -66,12 +67,19 @@ def push_image(registry: Registry, reference: Reference, image: Image, jobs: int
     blobs: list[tuple[Descriptor, BlobSource]] = [(layer.descriptor, layer.source) for layer in image.layers]
     blobs.append((image.config_descriptor, BytesBlob(image.config_bytes, image.origin)))
     unique = list({descriptor.digest: (descriptor, source) for descriptor, source in blobs}.values())
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(ensure_blob, registry, repository, d, s, progress) for d, s in unique]
+    failed = threading.Event()
+
+    def push_blob(descriptor: Descriptor, source: BlobSource) -> BlobResult | None:
+        if failed.is_set():
+            return None  # another blob failed, so the push fails: send no more
         try:
-            results = [future.result() for future in futures]
+            return ensure_blob(registry, repository, descriptor, source, progress)
         except BaseException:
-            pool.shutdown(cancel_futures=True)  # one blob failed: the push fails, so start no more
+            failed.set()
             raise
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(push_blob, d, s) for d, s in unique]
+        results = [future.result() for future in futures]
     api.put_manifest(registry, repository, reference.tag or image.digest, image.manifest_bytes, image.media_type)
     return image.digest, results
