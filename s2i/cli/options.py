@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -114,3 +115,27 @@ def parse_layer_arg(text: str) -> tuple[Path, str]:
     if sep and dest.startswith("/") and directory:
         return Path(directory), dest
     return Path(text), "/"
+
+
+SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SECRET_HINT = "write it as --secret id=NAME,src=FILE"
+
+
+def parse_secrets(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """--secret id=NAME,src=FILE (or source=): a readable file the build sees at /run/secrets/NAME."""
+    secrets: dict[str, Path] = {}
+    for value in values:
+        fields = dict(part.partition("=")[::2] for part in value.split(","))
+        source = fields.pop("src", None) or fields.pop("source", None)
+        name = fields.pop("id", "")
+        if fields or not source:
+            raise UsageError(f"--secret {value!r} is not id=NAME,src=FILE", SECRET_HINT)
+        if not SECRET_ID.fullmatch(name):
+            raise UsageError(f"--secret id {name!r} is not a plain name", "use letters, digits, '.', '_' and '-', e.g. id=pypi_token")
+        if name in secrets:
+            raise UsageError(f"--secret id {name!r} is given twice", "give each secret its own id")
+        path = Path(source).expanduser()
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise UsageError(f"--secret {name}: {source} is not a readable file", "check the path after src=")
+        secrets[name] = path.resolve()
+    return tuple(secrets.items())
