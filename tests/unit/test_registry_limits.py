@@ -73,6 +73,26 @@ def test_a_big_blob_gets_time_in_proportion_to_what_it_moves(monkeypatch):
     assert api.get_blob(connect(handler, timeout=0.3), "t/app", digest) == data
 
 
+def test_a_registry_taking_an_upload_too_slowly_is_a_stall(monkeypatch):
+    monkeypatch.setattr(api, "READ_SIZE", 1024)
+    data = b"z" * 20_000
+    taken = []
+
+    class SlowRegistry(httpx.BaseTransport):  # MockTransport would read the whole body before its handler
+        def handle_request(self, request):
+            for chunk in request.stream:  # 1 KiB every 0.1 s: 2 s for the whole blob
+                taken.append(len(chunk))
+                time.sleep(0.1)
+            return httpx.Response(201)
+
+    registry = Registry(HOST, RegistryOptions(transport=SlowRegistry(), backoff=0.0, timeout=0.3))
+    started = time.monotonic()
+    with pytest.raises(RegistryError) as caught:
+        api.upload_monolithic(registry, "t/app", "/v2/t/app/blobs/uploads/1", sha256_digest(data), len(data), BytesBlob(data).open())
+    assert time.monotonic() - started < 1.0 and sum(taken) < len(data)
+    assert caught.value.temporary and "stopped answering" in caught.value.message
+
+
 def test_a_huge_manifest_is_cut_at_the_cap_not_read_whole():
     body = Body(b"x" * (1 << 20), 64)
 

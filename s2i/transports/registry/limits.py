@@ -20,9 +20,6 @@ class Refused(Exception):
 class Stalled(httpx.TimeoutException):
     """The registry moved too few bytes for the time spent: a hang or a trickle."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-
 
 class Budget:
     """One exchange's clock and byte count, shared by its request body, its redirects and its answer.
