@@ -91,9 +91,14 @@ class BuiltStack:
         return self.runner.cache
 
 
+_BUILT: list[BuiltStack] = []  # tests/adversarial re-exports this fixture: pytest keeps a session value per directory
+
+
 @pytest.fixture(scope="session")
 def built_stack(tmp_path_factory):
-    return BuiltStack(tmp_path_factory.mktemp("built-stack"))
+    if not _BUILT:
+        _BUILT.append(BuiltStack(tmp_path_factory.mktemp("built-stack")))
+    return _BUILT[0]
 
 
 class StackS2I(S2I):

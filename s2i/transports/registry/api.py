@@ -94,15 +94,16 @@ class BlobReader:
     """A file-like view of a streamed blob download, so uploads can read it in chunks."""
 
     def __init__(self, registry: Registry, repository: str, digest: str):
+        self._registry, self._action = registry, f"reading blob {digest} from {registry.host}/{repository}"
         self._response = registry.request(
-            "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=f"reading blob {digest}", stream=True
+            "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=self._action, stream=True
         )
         self._chunks: Iterator[bytes] = self._response.iter_bytes(READ_SIZE)
         self._pending = b""
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self._pending) < size:
-            chunk = next(self._chunks, b"")
+            chunk = self._next_chunk()
             if not chunk:
                 break
             self._pending += chunk
@@ -110,6 +111,16 @@ class BlobReader:
             size = len(self._pending)
         data, self._pending = self._pending[:size], self._pending[size:]
         return data
+
+    def _next_chunk(self) -> bytes:
+        """The next piece, a broken or stalled download named as this registry's temporary error.
+
+        Read inside an upload to another registry, an httpx error would otherwise be blamed on that one.
+        """
+        try:
+            return next(self._chunks, b"")
+        except httpx.TransportError as exc:
+            raise self._registry.transport_error(exc, self._action) from None
 
     def close(self) -> None:
         self._response.close()
@@ -134,13 +145,14 @@ def mount_blob(registry: Registry, repository: str, digest: str, from_repository
     return None if response.status_code == 201 else response.headers["location"]
 
 
-def start_upload(registry: Registry, repository: str) -> str:
+def start_upload(registry: Registry, repository: str, retry: bool = True) -> str:
     response = registry.request(
         "POST",
         f"/v2/{repository}/blobs/uploads/",
         scope=push_scope(repository),
         action=f"starting an upload to {registry.host}/{repository}",
         ok=(202,),
+        retry=retry,
     )
     return response.headers["location"]
 
