@@ -231,7 +231,7 @@ def test_a_download_dropped_mid_copy_is_blamed_on_its_source_and_retried():
             return httpx.Response(200, content=broken())
         return response
 
-    blob = RemoteBlob(connect(flaky, "source.test", retries=3), "t/app", sha256_digest(data))
+    blob = RemoteBlob(connect(flaky, "source.test", retries=3), "t/app", sha256_digest(data), len(data))
     descriptor = Descriptor(OCI_LAYER_GZIP, sha256_digest(data), len(data))
     result = ensure_blob(connect(target.handle, "target.test", retries=3), "t/copy", descriptor, blob)
     assert result.outcome == "uploaded" and target.blobs[descriptor.digest] == data
