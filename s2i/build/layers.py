@@ -6,12 +6,13 @@ import hashlib
 import json
 from pathlib import Path
 
-from s2i.archive.layer import write_layer
+from s2i.archive.layer import open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.build.plan import BuildPlan
 from s2i.buildpacks import LayerSpec
 from s2i.oci.image import Layer
 from s2i.progress import log
+from s2i.stack.rootfs import unpack_tar_stream
 from s2i.store import Store
 
 
@@ -36,6 +37,13 @@ def reusable_layers(store: Store, keys: dict[str, str]) -> dict:
     for name in reusable:
         log(f"reusing the {name} layer: its inputs are unchanged")
     return reusable
+
+
+def restore_layers(store: Store, reusable: dict, layers_dir: Path) -> None:
+    """Unpack reused layers where the build mounts them, for steps that run the app's code (collectstatic)."""
+    for name, (descriptor, _diff_id, _meta) in reusable.items():
+        with store.blob(descriptor).open() as handle:
+            unpack_tar_stream(str(layers_dir / name), open_uncompressed(handle, descriptor.media_type))
 
 
 def _layer_meta(output: Path, name: str) -> dict:

@@ -13,7 +13,7 @@ from s2i.archive.tarwriter import source_date_epoch
 from s2i.build.config import AppConfig, load_app_config, override
 from s2i.build.detect import detect
 from s2i.build.git import git_info
-from s2i.build.layers import export_layers, layer_keys, reusable_layers
+from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.source import copy_source
@@ -73,6 +73,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         keys = layer_keys(plan, app, builder.digest)
         reusable = reusable_layers(store, keys)
+        if reusable and plan.step_input.get("needs_dependencies"):
+            restore_layers(store, reusable, work / "out" / "layers")
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,

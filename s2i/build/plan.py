@@ -96,6 +96,9 @@ def make_plan(
     decision: dict,
 ) -> BuildPlan:
     run_image = choose_run_image(buildpack, stack, config.run_image)
+    entry_error = decision.get("entry_error")
+    if entry_error and not config.entrypoint and not config.cmd:  # before any build: the user can fix it now
+        raise UsageError(entry_error["message"], entry_error["hint"])
     user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
     uid, _, gid = (user or "").partition(":")
     # a commit alone must change no layer: keyed layers (dependencies) stay reusable across commits

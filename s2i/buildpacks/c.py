@@ -18,6 +18,15 @@ def build_system(tree: Path) -> str:
     return "cc"
 
 
+def c_sources(tree: Path) -> list[str]:
+    """Every *.c at the root, else under src/ (the other common layout)."""
+    for pattern in ("*.c", "src/*.c"):
+        found = sorted(p.relative_to(tree).as_posix() for p in tree.glob(pattern) if p.is_file() and not p.is_symlink())
+        if found:
+            return found
+    return []
+
+
 def check_program(name: str) -> str:
     if "/" in name or name.startswith("-") or name in (".", ".."):
         raise UsageError(f"s2i.toml: build.program {name!r} is not a file name", 'write it as program = "NAME" (the executable the build makes)')
@@ -30,7 +39,7 @@ def decide(tree: Path, settings: dict) -> dict:
     return {
         "system": system,
         "program": program,
-        "sources": sorted(p.name for p in tree.glob("*.c") if p.is_file()) if system == "cc" else [],
+        "sources": c_sources(tree) if system == "cc" else [],
         "workdir": "/app",
         "procfile": procfile_command(tree),
     }
@@ -42,7 +51,7 @@ BUILDPACK = Buildpack(
     files=("Makefile", "makefile", "GNUmakefile", "CMakeLists.txt"),
     # a glibc program's shared-library closure, root-owned under its own paths; the app layer is /app only
     layers=(LayerSpec("libs"), LayerSpec("app")),
-    sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"),),
+    sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"), SourceRule("src/*.c", r"\bmain\s*\(", "defines main()")),
     decide=decide,
     settings=(Setting("program", str, 'program = "NAME"'),),
 )

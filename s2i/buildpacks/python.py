@@ -14,6 +14,7 @@ from s2i.buildpacks.python_entry import (
 from s2i.errors import UsageError
 
 DEPENDENCY_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock", "requirements.txt", "pyproject.toml", "setup.py", "setup.cfg")
+ENTRY_HINT = "name one: a Procfile web: line, [project.scripts], an app.py or main.py, or entrypoint = [...] in s2i.toml"
 PINNED = re.compile(r"^[A-Za-z0-9._-]+(\[.*\])?==[^*]+$")
 
 
@@ -81,7 +82,11 @@ def decide(tree: Path, settings: dict) -> dict:
     pyproject = _toml(tree, "pyproject.toml")
     project = installs_project(pyproject)
     deps = dependencies(tree)
-    command, why, collectstatic = entry_point(tree, pyproject, project, dependency_names(tree, deps))
+    try:
+        command, why, collectstatic = entry_point(tree, pyproject, project, dependency_names(tree, deps))
+        entry_error = None if command else {"message": "the python build found no entry point", "hint": ENTRY_HINT}
+    except UsageError as exc:  # only an error when s2i.toml names no entrypoint either (the plan decides)
+        command, why, collectstatic, entry_error = None, "", False, {"message": exc.message, "hint": exc.hint}
     launch = {
         "workdir": APP,
         "env": {"PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": VENV,
@@ -90,6 +95,7 @@ def decide(tree: Path, settings: dict) -> dict:
     if command:
         launch["entrypoint"] = command
     return {"deps": deps, "install_project": project, "entry_reason": why, "launch": launch, "collectstatic": collectstatic,
+            "needs_dependencies": collectstatic, "entry_error": entry_error,
             "venv": VENV, "app": APP, "project_lib": PROJECT_LIB}
 
 

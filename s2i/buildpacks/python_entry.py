@@ -27,13 +27,20 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+SERVER_EXTRAS = {("fastapi", "all"): "uvicorn", ("fastapi", "standard"): "uvicorn", ("quart", "all"): "hypercorn"}
+
+
 def requirement_names(lines: list[str]) -> set[str]:
-    """Distribution names in requirement lines (options, -r includes and paths are skipped)."""
+    """Distribution names in requirement lines (options, -r includes and paths are skipped), plus the
+    servers that well-known extras bring (`fastapi[standard]` installs uvicorn)."""
     names = set()
     for line in lines:
-        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?", line)
         if match and not line.lstrip().startswith(("-", ".", "/")):
-            names.add(normalise(match.group(1)))
+            name = normalise(match.group(1))
+            names.add(name)
+            extras = {extra.strip().lower() for extra in (match.group(2) or "").split(",")}
+            names.update(server for (package, extra), server in SERVER_EXTRAS.items() if package == name and extra in extras)
     return names
 
 
@@ -74,17 +81,30 @@ def serve(target: str, asgi: bool, deps: set[str]) -> list[str]:
         return [f"{VENV}/bin/gunicorn", "--bind", f"0.0.0.0:{PORT}", target]
     if not asgi and "waitress" in deps:
         return [f"{VENV}/bin/waitress-serve", f"--listen=0.0.0.0:{PORT}", target]
+    if not asgi and "flask" in deps:  # Flask's own server: fine to start with, gunicorn is the production one
+        module, _, factory = target.partition(":")
+        return [f"{VENV}/bin/flask", "--app", f"{module}:{factory}", "run", "--host", "0.0.0.0", "--port", PORT]
     raise UsageError(f"{target} is {'an ASGI' if asgi else 'a WSGI'} app but no server to run it is among its dependencies", SERVER_HINT)
+
+
+def django_settings(tree: Path) -> str | None:
+    match = DJANGO_SETTINGS.search(read_text(tree, "manage.py") or "")
+    return match.group(1) if match else None
+
+
+def collects_static(tree: Path) -> bool:
+    """A Django project whose settings set STATIC_ROOT gets `collectstatic` at build time, whatever starts it."""
+    settings = django_settings(tree)
+    return bool(settings) and "STATIC_ROOT" in (read_text(tree, settings.replace(".", "/") + ".py") or "")
 
 
 def django(tree: Path, deps: set[str]) -> tuple[list[str], str, bool] | None:
     """(command, why, collectstatic) for a Django project: its wsgi (gunicorn) or asgi (uvicorn) module."""
-    match = DJANGO_SETTINGS.search(read_text(tree, "manage.py") or "")
-    if not match:
+    settings = django_settings(tree)
+    if not settings:
         return None
-    package = match.group(1).rsplit(".", 1)[0]
-    settings = read_text(tree, match.group(1).replace(".", "/") + ".py") or ""
-    collectstatic = "STATIC_ROOT" in settings
+    package = settings.rsplit(".", 1)[0]
+    collectstatic = collects_static(tree)
     if "gunicorn" in deps and (tree / package / "wsgi.py").is_file():
         return serve(f"{package}.wsgi:application", False, deps), f"Django ({package}.wsgi, gunicorn)", collectstatic
     if {"uvicorn", "hypercorn"} & deps and (tree / package / "asgi.py").is_file():
@@ -92,9 +112,16 @@ def django(tree: Path, deps: set[str]) -> tuple[list[str], str, bool] | None:
     raise UsageError(f"Django project {package}: no server to run it among its dependencies", SERVER_HINT)
 
 
+def module_files(tree: Path) -> list[str]:
+    """Well-known modules first, then each top-level package's __init__.py (the Flask tutorial's layout)."""
+    packages = sorted(f"{p.parent.name}/__init__.py" for p in tree.glob("*/__init__.py")
+                      if p.parent.name not in ("tests", "test", "docs", "migrations") and not p.parent.name.startswith("."))
+    return list(MODULE_FILES) + [rel for rel in packages if rel not in MODULE_FILES]
+
+
 def web_object(tree: Path, deps: set[str]) -> tuple[list[str], str] | None:
     """An `app`/`application` object (or a `create_app` factory) in a well-known module, with no main block."""
-    for rel in MODULE_FILES:
+    for rel in module_files(tree):
         text = read_text(tree, rel)
         if text is None or MAIN_BLOCK.search(text):
             continue
@@ -114,7 +141,7 @@ def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[s
     installed = set(scripts) if installs_project else set()
     words = procfile_command(tree)
     if words:
-        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:", False
+        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:", collects_static(tree)
     if scripts:
         name = chosen_script(scripts, pyproject)
         table = "[project.scripts]" if pyproject.get("project", {}).get("scripts") else "[tool.poetry.scripts]"

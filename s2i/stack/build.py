@@ -32,6 +32,8 @@ SKELETON = {
     "etc/passwd": "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
                   f"nonroot:x:{NONROOT}:{NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n",
     "etc/group": f"root:x:0:\nnobody:x:65534:\nnonroot:x:{NONROOT}:\n",
+    # as container runtimes would inject: Go's pure resolver looks `localhost` up here, not in DNS
+    "etc/hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
     "etc/nsswitch.conf": "passwd: files\ngroup: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n",
 }
 

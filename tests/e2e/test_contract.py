@@ -38,9 +38,9 @@ def test_go_app_reads_its_templates_at_run_time_on_port(builder, registry, tmp_p
         assert http_get("http://127.0.0.1:9292/") == "hello from templates\n"
 
 
-def test_go_main_package_without_go_mod(builder, registry, tmp_path):
+def test_go_main_package_without_go_mod_resolves_localhost(builder, registry, tmp_path):
     reference = built(builder("build", app_copy(tmp_path, APPS / "go-nomod"), f"{registry.host}/nomod:1"))
-    assert run_image(f"docker://{reference}").stdout == "hello without a module\n"
+    assert run_image(f"docker://{reference}").stdout == "hello without a module\nlocalhost: [127.0.0.1 ::1] <nil>\n"
 
 
 def test_django_with_sqlite_beside_its_code_and_collected_static_files(builder, registry, tmp_path):

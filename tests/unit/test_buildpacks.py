@@ -62,6 +62,9 @@ def test_a_procfile_names_the_command_for_every_buildpack(tmp_path):
     assert C.decide(app, {})["procfile"][0] == "httpd"
     assert common.program_command(["./bin/../httpd", "-v"], "httpd", "/app") == ["/app/httpd", "-v"]
     assert common.program_command(["env"], "httpd", "/app") == ["env"]  # found on PATH by the launcher
+    assert common.program_command(["bin/httpd"], "httpd", "/app") == ["/app/httpd"]  # Heroku's layout
+    assert common.program_command(["scripts/start.sh"], "httpd", "/app") == ["/app/scripts/start.sh"]
+    assert C.decide(tree(tmp_path / "src-layout", {"src/server.c": "int main(){}", "src/util.c": ""}), {})["sources"] == ["src/server.c", "src/util.c"]
 
 
 def test_go_without_go_mod_gets_a_module_for_its_build(tmp_path):

@@ -39,8 +39,9 @@ def test_poetry_scripts_are_installed_with_the_project(tmp_path):
 def test_wsgi_and_asgi_objects_get_the_server_their_dependencies_bring(tmp_path):
     app = tree(tmp_path / "flask", {"app.py": "from flask import Flask\napp = Flask(__name__)\n"})
     assert entry(app, deps={"flask", "gunicorn"})[:2] == (["/opt/venv/bin/gunicorn", "--bind", "0.0.0.0:$PORT", "app:app"], "app object in app.py")
+    assert entry(app, deps={"flask"})[0] == ["/opt/venv/bin/flask", "--app", "app:app", "run", "--host", "0.0.0.0", "--port", "$PORT"]
     with pytest.raises(UsageError) as caught:
-        entry(app, deps={"flask"})
+        entry(app, deps={"bottle"})
     assert caught.value.message.startswith("app:app is a WSGI app but no server") and "gunicorn" in caught.value.hint
     api = tree(tmp_path / "api", {"app/__init__.py": "", "app/main.py": "from fastapi import FastAPI\n\napp: FastAPI = FastAPI()\n"})
     assert entry(api, deps={"fastapi", "uvicorn"})[0] == ["/opt/venv/bin/uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "$PORT"]
@@ -58,6 +59,34 @@ def test_django_project_with_static_root(tmp_path):
     assert entry(app, deps={"django", "uvicorn"})[0][1] == "site1.asgi:application"
     with pytest.raises(UsageError):
         entry(app, deps={"django"})
+
+
+def test_a_flask_factory_in_a_package_and_server_extras(tmp_path):
+    flaskr = tree(tmp_path / "flaskr", {"flaskr/__init__.py": "def create_app(test_config=None):\n    pass\n", "tests/__init__.py": ""})
+    assert entry(flaskr, deps={"flask"})[:2] == (
+        ["/opt/venv/bin/flask", "--app", "flaskr:create_app()", "run", "--host", "0.0.0.0", "--port", "$PORT"], "create_app() in flaskr/__init__.py")
+    assert "uvicorn" in requirement_names(["fastapi[standard]>=0.110"]) and "uvicorn" not in requirement_names(["fastapi"])
+
+
+def test_django_behind_a_procfile_still_collects_static(tmp_path):
+    app = tree(tmp_path, {"manage.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n",
+                          "site1/settings.py": "STATIC_ROOT = 'staticfiles'\n", "Procfile": "web: gunicorn site1.wsgi\n"})
+    assert entry(app, deps={"django", "gunicorn"}) == (["/opt/venv/bin/gunicorn", "site1.wsgi"], "Procfile web:", True)
+    decision = PYTHON.decide(app, {})
+    assert decision["collectstatic"] and decision["needs_dependencies"]  # a reused venv is unpacked for it
+
+
+def test_no_entry_point_fails_before_the_build_unless_s2i_toml_names_one(tmp_path):
+    from s2i.build.config import AppConfig
+    from s2i.build.plan import make_plan
+    from tests.unit.test_build_plan import STACK
+
+    decision = PYTHON.decide(tree(tmp_path, {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n", "requirements.txt": "fastapi\n"}), {})
+    with pytest.raises(UsageError) as caught:
+        make_plan(PYTHON, (), AppConfig(), STACK, {}, 0, {}, decision)
+    assert "main:app is an ASGI app" in caught.value.message
+    plan = make_plan(PYTHON, (), AppConfig(entrypoint=("/opt/venv/bin/uvicorn", "main:app")), STACK, {}, 0, {}, decision)
+    assert plan.entrypoint == ("/opt/venv/bin/uvicorn", "main:app")
 
 
 def test_requirement_names():

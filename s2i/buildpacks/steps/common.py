@@ -29,10 +29,13 @@ def layer_path(layer: str, image_path: str) -> str:
 
 
 def program_command(words: list[str], program: str, workdir: str) -> list[str]:
-    """A Procfile command for a built program: its name or a relative path means the file under workdir."""
+    """A Procfile command for a built program: its name, or a relative path ending in it (Heroku's
+    `bin/NAME`), is the program in workdir; another relative path is a file under workdir."""
     first = words[0]
-    if first == program or first == f"./{program}" or ("/" in first and not first.startswith("/")):
-        first = os.path.normpath(os.path.join(workdir, first if "/" in first else program))
+    if not first.startswith("/") and os.path.basename(first) == program:
+        first = os.path.join(workdir, program)
+    elif "/" in first and not first.startswith("/"):
+        first = os.path.normpath(os.path.join(workdir, first))
     return [first, *words[1:]]
 
 
