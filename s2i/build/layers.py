@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions
+from s2i.build.output import META_KEYS, check_keys, read_json
 from s2i.build.plan import BuildPlan
 from s2i.buildpacks import LayerSpec
 from s2i.oci.image import FileBlob, Layer
@@ -40,8 +40,8 @@ def reusable_layers(store: Store, keys: dict[str, str]) -> dict:
 
 def _layer_meta(output: Path, name: str) -> dict:
     """Facts a layer's build step recorded (labels such as resolved versions), kept with the reused layer."""
-    path = output / "meta" / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    rel = f"meta/{name}.json"
+    return check_keys(read_json(output, rel) or {}, rel, META_KEYS)
 
 
 def export_layers(output_layers, output: Path, store: Store, media_type: str, compression: str, created: int,
