@@ -32,12 +32,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+class NotRegularFile(OSError):
+    """A link, FIFO, socket, device or directory where a regular file was wanted."""
+
+
 def open_regular(path: Path | str, dir_fd: int | None = None) -> int:
-    """A read fd on the regular file at `path`; a final symlink, FIFO, device or directory raises OSError, never blocks."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    """A read fd on the regular file at `path`, never blocking; NotRegularFile for a final link or a special file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a link (O_NOFOLLOW), a socket
+            raise NotRegularFile(exc.errno, "not a regular file", str(path)) from None
+        raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
+        raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
     return fd
 
 

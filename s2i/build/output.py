@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from s2i.errors import S2IError
-from s2i.files import open_regular, read_limited
+from s2i.files import NotRegularFile, open_regular, read_limited
 
 MAX_DOCUMENT = 1 << 20
 LAUNCH_KEYS = {"entrypoint": list, "cmd": list, "env": dict, "workdir": str, "labels": dict}
@@ -44,7 +44,7 @@ def read_json(output: Path, rel: str) -> dict | None:
         data = read_limited(open_regular(parent / name), MAX_DOCUMENT)
     except FileNotFoundError:
         return None
-    except OSError:
+    except NotRegularFile:
         raise _refuse(rel, "a symlink or special file") from None
     if data is None:
         raise S2IError(f"the build's /s2i/out/{rel} is larger than {MAX_DOCUMENT >> 20} MiB", "check the app's build scripts")
