@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.build.output import META_KEYS, check_keys, read_json
 from s2i.build.plan import BuildPlan
+from s2i.build.source import resolve_inside
 from s2i.buildpacks import LayerSpec
+from s2i.files import open_regular
 from s2i.oci.image import FileBlob, Layer
 from s2i.progress import log
 from s2i.store import Store
@@ -21,9 +24,20 @@ def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) 
     for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.created)):
         digest.update(part.encode() + b"\0")
     for name in spec.key_files:
-        path = app / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+        digest.update(name.encode() + b"\0" + _key_file(app, name) + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+def _key_file(app: Path, name: str) -> bytes:
+    """A key file's bytes, read as the copy will see it: links only inside the app, no FIFO waited on."""
+    rel = resolve_inside(app, name)
+    if rel is None:  # a link out of the app: the copy refuses it, the key never reads it
+        return b"<absent>"
+    try:
+        with os.fdopen(open_regular(app / rel), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b"<absent>"
 
 
 def layer_keys(plan: BuildPlan, app: Path, builder_digest: str) -> dict[str, str]:

@@ -63,8 +63,7 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         raise S2IError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")
     layers = []
     for spec in plan.layers:
-        directory = real_dir(output, f"layers/{spec.name}")
-        if spec.name in reused or directory:
+        if spec.name in reused or real_dir(output, f"layers/{spec.name}"):
             layers.append((spec.name, output / "layers" / spec.name))
     if not layers:
         raise S2IError("the build produced nothing to put in the image", "check the build output above")

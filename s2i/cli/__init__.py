@@ -39,17 +39,18 @@ def cli() -> None:
 @registry_options
 def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, port, owner, compression, as_json, context):
     """Append each --layer DIR to BASE and write the result to TARGET."""
+    from s2i.build.config import parse_port, parse_user
     from s2i.commands.image import append as run_append
     from s2i.oci.mutate import ConfigChanges
 
     changes = ConfigChanges(
         entrypoint=split_command(entrypoint),
         cmd=split_command(cmd),
-        env=key_values(env, "--env"),
+        env=env_flags(env),
         workdir=workdir,
-        user=user,
+        user=parse_user(user, "--user") if user is not None else None,
         labels=key_values(label, "--label"),
-        ports=tuple(port),
+        ports=tuple(parse_port(p, "--port") for p in port),
         created_by="s2i append",
     )
     layer_dirs = [parse_layer_arg(arg) for arg in layers]

@@ -103,3 +103,30 @@ def test_the_tar_writer_does_not_follow_a_linked_root(output):
     with pytest.raises(UsageError) as caught:
         write_tree(link, io.BytesIO())
     assert "is a symlink" in one_line(caught)
+
+
+def test_a_layer_key_never_reads_through_a_link_out_of_the_app(tmp_path):
+    from s2i.build.config import AppConfig
+    from s2i.build.layers import layer_keys
+    from s2i.build.plan import make_plan
+    from s2i.buildpacks import get_buildpack
+    from s2i.stack.files import find_stack, load_stack
+
+    plan = make_plan(get_buildpack("python"), (), AppConfig(), load_stack(find_stack("debian-bookworm")), {}, 0, {}, {})
+    app = tmp_path / "app"
+    (app / "reqs").mkdir(parents=True)
+    keys = lambda: layer_keys(plan, app, "sha256:builder")["deps"]
+    absent = keys()
+    (tmp_path / "host.txt").write_text("flask\n")
+    os.symlink("../host.txt", app / "requirements.txt")
+    assert keys() == absent
+    os.unlink(app / "requirements.txt")
+    os.mkfifo(app / "requirements.txt")
+    assert keys() == absent
+    os.unlink(app / "requirements.txt")
+    (app / "reqs" / "base.txt").write_text("flask\n")
+    os.symlink("reqs/base.txt", app / "requirements.txt")
+    linked = keys()
+    os.unlink(app / "requirements.txt")
+    (app / "requirements.txt").write_text("flask\n")
+    assert linked == keys() != absent
