@@ -183,6 +183,8 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("s2i: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # click's own usage errors, as one line like ours
+        context = getattr(exc, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context else ""
+        click.echo(f"s2i: error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)

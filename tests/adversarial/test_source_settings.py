@@ -76,3 +76,12 @@ def test_a_path_too_long_is_one_line(s2i, tmp_path):
 def test_append_checks_the_same_flags(s2i, tmp_path, args, line):
     result = s2i("append", "scratch", "127.0.0.1:1/t/x:1", "--layer", tmp_path, *args)
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"s2i: error: {line}"]
+
+
+def test_click_usage_errors_are_one_line_too(s2i, app, tmp_path):
+    result = s2i("build", app, "--log", tmp_path)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        f"s2i: error: Invalid value for '--log': File '{tmp_path}' is a directory. (see python -m s2i build --help)"]
+    result = s2i("build", app, "--prot", "80")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("s2i: error: No such option '--prot'.")
