@@ -29,7 +29,7 @@ def git_info(app: Path) -> dict[str, str]:
         return {}
     with tempfile.TemporaryDirectory(prefix="s2i-git-") as home:
         env = _clean_env(Path(home), revision, common_dir)
-        source = _git(["config", "--file", str(common_dir / "config"), "--no-includes", "--get", "remote.origin.url"], env)
+        source = _config(common_dir / "config", "remote.origin.url", env)
         commit = _git(["cat-file", "commit", revision], env)
     time = COMMITTER_TIME.search(commit.partition("\n\n")[0]) if commit else None
     return {"source": public_url(source or ""), "revision": revision, "time": time.group(1) if time else ""}
@@ -68,7 +68,7 @@ def _linked_git_dir(dotgit: Path) -> Path | None:
     if back and _same(git_dir / back.strip(), dotgit):
         return git_dir
     with tempfile.TemporaryDirectory(prefix="s2i-git-") as home:  # a submodule's config names its checkout
-        worktree = _git(["config", "--file", str(git_dir / "config"), "--no-includes", "--get", "core.worktree"], _clean_env(Path(home)))
+        worktree = _config(git_dir / "config", "core.worktree", _clean_env(Path(home)))
     return git_dir if worktree and _same(git_dir / worktree, dotgit.parent) else None
 
 
@@ -128,6 +128,13 @@ def _clean_env(home: Path, revision: str = "", common_dir: Path | None = None) -
         "GIT_DIR": str(private), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_NO_REPLACE_OBJECTS": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "GIT_ATTR_NOSYSTEM": "1",
     }
+
+
+def _config(path: Path, key: str, env: dict[str, str]) -> str | None:
+    """One value of a config file, parsed only: no includes, and nothing in it is run."""
+    if os.path.islink(path) or not os.path.isfile(path):  # a FIFO would keep git waiting
+        return None
+    return _git(["config", "--file", str(path), "--no-includes", "--get", key], env)
 
 
 def _git(args: list[str], env: dict[str, str]) -> str | None:

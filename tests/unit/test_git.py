@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,12 @@ def test_without_git_the_revision_still_comes_from_the_files(repo, tmp_path, mon
 ])
 def test_public_url_drops_credentials(url, public):
     assert public_url(url) == public
+
+
+def test_a_fifo_for_a_config_file_is_not_read(repo):
+    (repo / ".git" / "config").unlink()
+    os.mkfifo(repo / ".git" / "config")
+    started = time.monotonic()
+    info = git_info(repo)
+    assert time.monotonic() - started < 5  # not git's 10 s timeout, waiting on the FIFO
+    assert info["source"] == "" and info["revision"] and info["time"] == str(COMMIT_TIME)
