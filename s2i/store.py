@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import fcntl
 import json
 import os
+import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from s2i.errors import S2IError
 from s2i.files import atomic_write
-from s2i.oci.types import Descriptor, sha256_digest
+from s2i.oci.image import FileBlob, copy_checked, file_matches
+from s2i.oci.types import Descriptor, blob_path, sha256_digest
+from s2i.progress import log
+
+# What a killed run leaves behind: build work dirs, half-unpacked rootfs, temp blobs, atomic-write temps.
+LEFTOVERS = (".build-*", "rootfs/.tmp-*", "tmp/*", "refs/**/.*.tmp-*", "layers/*/.*.tmp-*", "keyed/.*.tmp-*", "sizes/.*.tmp-*")
+_held: dict[Path, int] = {}
+_held_lock = threading.Lock()
 
 
 def default_root() -> Path:
@@ -20,15 +30,71 @@ def default_root() -> Path:
     return Path(base) / "s2i"
 
 
+def remove_tree(path: Path) -> None:
+    """Delete a file or tree, even one whose directories were unpacked read-only; never chmods through a link."""
+
+    def unlock(_function, name, _exc) -> None:
+        for directory in (os.path.dirname(name), name):
+            if os.path.isdir(directory) and not os.path.islink(directory):
+                with contextlib.suppress(OSError):
+                    os.chmod(directory, 0o700)
+
+    if not path.is_dir() or path.is_symlink():
+        path.unlink(missing_ok=True)
+        return
+    for _ in range(8):  # each pass opens one more level of unreadable directories
+        shutil.rmtree(path, onerror=unlock)
+        if not os.path.lexists(path):
+            return
+
+
+def sweep(root: Path) -> int:
+    """Remove everything LEFTOVERS names; only safe while no other s2i process uses the store."""
+    found = [path for pattern in LEFTOVERS for path in root.glob(pattern)]
+    for path in found:
+        remove_tree(path)
+    return len(found)
+
+
+def hold(root: Path) -> None:
+    """Hold a shared lock on the store for this process's life; a process that finds it alone first sweeps.
+
+    A killed run's lock dies with it, so an exclusive lock means no live run owns any temp dir; while
+    another run holds its shared lock nothing is swept (the next lone run does it).
+    """
+    key = root.absolute()
+    with _held_lock:
+        if key in _held:
+            return
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return  # a read-only store still serves reads; it is just not swept
+        _held[key] = fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+        else:
+            if removed := sweep(root):
+                log(f"removed {removed} leftovers of killed runs from {root}")
+        fcntl.flock(fd, fcntl.LOCK_SH)
+
+
 class Store:
     """Blobs by digest, plus diff_id -> compressed descriptor so layers are compressed once."""
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_root()
+        hold(self.root)
 
     def blob_path(self, digest: str) -> Path:
-        algorithm, _, hexdigest = digest.partition(":")
-        return self.root / "blobs" / algorithm / hexdigest
+        return blob_path(self.root, digest)
+
+    def blob(self, descriptor: Descriptor) -> FileBlob:
+        """The stored blob as a source whose every read is checked against the descriptor."""
+        return FileBlob(self.blob_path(descriptor.digest), digest=descriptor.digest, size=descriptor.size)
 
     def has_blob(self, digest: str, size: int | None = None) -> bool:
         try:
@@ -67,17 +133,17 @@ class Store:
         return digest
 
     def fetch(self, descriptor: Descriptor, source) -> Path:
-        """The blob as a local file, copied in (and its digest checked) the first time."""
+        """The blob as a local file whose digest was just checked: copied in once, re-fetched when found corrupt."""
+        final = self.blob_path(descriptor.digest)
         if self.has_blob(descriptor.digest, descriptor.size):
-            return self.blob_path(descriptor.digest)
-        with self.temp_file() as (handle, path), source.open() as reader:
-            sha = hashlib.sha256()
-            while chunk := reader.read(1 << 20):
-                sha.update(chunk)
-                handle.write(chunk)
+            if file_matches(final, descriptor):
+                return final
+            if Path(getattr(source, "path", "")) == final:
+                raise S2IError(f"store blob {descriptor.digest} is corrupt ({final})", "delete it, then build or pull the image again")
+            log(f"store blob {descriptor.digest} is corrupt: fetching it again")
+        with self.temp_file() as (handle, path):
+            copy_checked(source, handle, descriptor, "copying into the store")
             handle.flush()
-            if "sha256:" + sha.hexdigest() != descriptor.digest:
-                raise S2IError(f"blob {descriptor.digest} arrived corrupt", "fetch it again; the source may be damaged")
             return self.commit(path, descriptor.digest)
 
     def _layer_index(self, diff_id: str, variant: str) -> Path:
@@ -86,8 +152,8 @@ class Store:
     def cached_layer(self, diff_id: str, variant: str) -> Descriptor | None:
         """The compressed blob already made from this diff_id, if it is still in the store."""
         try:
-            descriptor = Descriptor.from_json(json.loads(self._layer_index(diff_id, variant).read_text()))
-        except (FileNotFoundError, ValueError, KeyError):
+            descriptor = Descriptor.from_json(json.loads(self._layer_index(diff_id, variant).read_text()), "store layer index")
+        except (FileNotFoundError, ValueError, S2IError):
             return None
         return descriptor if self.has_blob(descriptor.digest, descriptor.size) else None
 
@@ -98,8 +164,8 @@ class Store:
         """(descriptor, diff_id, meta) of a layer remembered under `key`, if its blob is still here."""
         try:
             record = json.loads((self.root / "keyed" / key.replace(":", "-")).read_text())
-            descriptor = Descriptor.from_json(record["descriptor"])
-        except (FileNotFoundError, ValueError, KeyError):
+            descriptor = Descriptor.from_json(record["descriptor"], "store layer record")
+        except (FileNotFoundError, ValueError, KeyError, TypeError, S2IError):
             return None
         if not self.has_blob(descriptor.digest, descriptor.size):
             return None

@@ -12,7 +12,7 @@ import zstandard
 
 from s2i.archive.tarwriter import TarOptions, write_tree
 from s2i.errors import S2IError
-from s2i.oci.types import Descriptor, compression_of
+from s2i.oci.types import Descriptor, compression_of, digest_string
 from s2i.store import Store
 
 GZIP_LEVEL = 6
@@ -61,6 +61,38 @@ def open_uncompressed(handle: BinaryIO, media_type: str) -> BinaryIO:
     if compression == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(handle)
     return handle
+
+
+class TooLarge(S2IError):
+    """A stream went past the bytes it was allowed."""
+
+
+class HashingReader:
+    """A read-through view that hashes and counts a stream, raising TooLarge once it passes `limit` bytes."""
+
+    def __init__(self, stream: BinaryIO, algorithm: str, limit: int, too_large: str):
+        self.stream, self.limit, self.too_large = stream, limit, too_large
+        self.sha = hashlib.new(algorithm)
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
+        data = self.stream.read(size)
+        self.sha.update(data)
+        self.size += len(data)
+        if self.size > self.limit:
+            raise TooLarge(self.too_large)
+        return data
+
+    def drain(self) -> None:
+        """Read to the end: a digest covers every byte, also those after the tar's end-of-archive blocks."""
+        while self.read(1 << 20):
+            pass
+
+    @property
+    def digest(self) -> str:
+        return digest_string(self.sha)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from s2i.build.plan import BuildPlan
 from s2i.build.source import resolve_inside
 from s2i.buildpacks import LayerSpec
 from s2i.files import open_regular
-from s2i.oci.image import FileBlob, Layer
+from s2i.oci.image import Layer
 from s2i.progress import log
 from s2i.store import Store
 
 
 def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) -> str:
-    """What a reusable layer depends on: its key files, the builder, the buildpack, the build env, the time."""
+    """What a reusable layer depends on: its key files, the builder, the buildpack, the build env, its files' mtime."""
     digest = hashlib.sha256()
-    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.created)):
+    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.layer_mtime)):
         digest.update(part.encode() + b"\0")
     for name in spec.key_files:
         digest.update(name.encode() + b"\0" + _key_file(app, name) + b"\0")
@@ -58,19 +58,20 @@ def _layer_meta(output: Path, name: str) -> dict:
     return check_keys(read_json(output, rel) or {}, rel, META_KEYS)
 
 
-def export_layers(output_layers, output: Path, store: Store, media_type: str, compression: str, created: int,
-                  keys: dict[str, str], reusable: dict) -> tuple[list[Layer], dict[str, str]]:
-    """(layers bottom first, labels the layers' steps recorded)."""
+def export_layers(output_layers, output: Path, store: Store, media_type: str, compression: str, mtime: int,
+                  keys: dict[str, str], reusable: dict, owners: dict[str, tuple[int, int]]) -> tuple[list[Layer], dict[str, str]]:
+    """(layers bottom first, labels the layers' steps recorded); `owners` gives a layer's files an owner other than root."""
     layers, labels = [], {}
     for name, directory in output_layers:
         if name in reusable:
             descriptor, diff_id, meta = reusable[name]
         else:
-            blob = write_layer(directory, store, media_type, compression, TarOptions(mtime=created))
+            uid, gid = owners.get(name, (0, 0))
+            blob = write_layer(directory, store, media_type, compression, TarOptions(mtime=mtime, uid=uid, gid=gid))
             descriptor, diff_id, meta = blob.descriptor, blob.diff_id, _layer_meta(output, name)
             if name in keys:
                 store.remember_keyed_layer(keys[name], descriptor, diff_id, meta)
         labels.update(meta.get("labels", {}))
         log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
-        layers.append(Layer(descriptor, diff_id, FileBlob(store.blob_path(descriptor.digest))))
+        layers.append(Layer(descriptor, diff_id, store.blob(descriptor)))
     return layers, labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from contextlib import ExitStack
@@ -37,6 +38,7 @@ class BuildOptions:
     buildpack: str | None = None
     compression: str = "gzip"
     log_file: Path | None = None
+    secrets: tuple[tuple[str, Path], ...] = ()  # (id, file): mounted at /run/secrets/ID for the build only
 
 
 def default_destination(app: Path) -> str:
@@ -60,7 +62,7 @@ def build(options: BuildOptions, context: Context) -> Published:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=store.root, prefix=".build-")))
         workspace = work / "workspace"
         workspace.mkdir()
-        copy_source(app, workspace, config.include, config.exclude)
+        copy_source(app, workspace, config.include, config.exclude + secret_excludes(app, options.secrets))
         decision = buildpack.decide(workspace, settings)
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
@@ -71,12 +73,19 @@ def build(options: BuildOptions, context: Context) -> Published:
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         keys = layer_keys(plan, app, builder.digest)
         reusable = reusable_layers(store, keys)
-        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable))
+        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
-        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, created, keys, reusable)
+        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
+                                       {"app": plan.app_owner} if plan.app_owner else {})
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
     image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
     return write_image(destination, image, context)
+
+
+def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[str, ...]:
+    """Patterns for the secret files kept inside the app, so the source copy (and so no layer) holds them."""
+    root = app.resolve()
+    return tuple(glob.escape(path.relative_to(root).as_posix()) for _, path in secrets if path.is_relative_to(root))
 
 
 def _run_base(plan: BuildPlan, stack: Stack, context: Context, store: Store) -> Image:

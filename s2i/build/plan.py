@@ -15,6 +15,9 @@ PASSED_THROUGH = ("GOPROXY", "GOFLAGS", "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "
 SANDBOX_CA = "/etc/ssl/certs/ca-certificates.crt"
 CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE")
 NONROOT = "65532"
+LAUNCHER = "/s2i/launch"  # PID 1 of every built image: expands $VARs, forwards signals, reaps zombies
+LAUNCHER_LAYER = LayerSpec("launcher")  # bottom-most of the app's layers: the same bytes for every app
+DEFAULT_PORT = "8080"
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ class BuildPlan:
     env: tuple[tuple[str, str], ...]
     ports: tuple[str, ...]
     user: str | None
-    created: int
+    app_owner: tuple[int, int] | None  # who owns the app layer's files: the run user, so the app may write beside its code
+    created: int  # the image's date: SOURCE_DATE_EPOCH, else the last commit's time
+    layer_mtime: int  # the files' date in built layers: SOURCE_DATE_EPOCH, else 0; never the commit time
     annotations: tuple[tuple[str, str], ...]
 
 
@@ -92,6 +97,10 @@ def make_plan(
 ) -> BuildPlan:
     run_image = choose_run_image(buildpack, stack, config.run_image)
     user = config.user if config.user is not None else (NONROOT if run_image.has_nonroot else None)
+    uid, _, gid = (user or "").partition(":")
+    # a commit alone must change no layer: keyed layers (dependencies) stay reusable across commits
+    epoch = host_env.get("SOURCE_DATE_EPOCH", "").strip()
+    layer_mtime = int(epoch) if epoch.isdigit() else 0
     annotations = tuple(sorted(
         [("org.opencontainers.image.created", iso_time(created))]
         + [(f"org.opencontainers.image.{key}", value) for key, value in git.items() if value]
@@ -101,15 +110,17 @@ def make_plan(
         reasons=reasons,
         stack=stack.name,
         run_image=run_image,
-        step_input=decision,
-        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(created)}),
-        layers=buildpack.layers,
+        step_input={**decision, "launcher": LAUNCHER},
+        build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(layer_mtime)}),
+        layers=(LAUNCHER_LAYER, *buildpack.layers),
         entrypoint=config.entrypoint,
         cmd=config.cmd,
         env=config.env,
         ports=config.ports,
         user=user,
+        app_owner=(int(uid), int(gid or uid)) if uid.isdigit() and uid != "0" and (not gid or gid.isdigit()) else None,
         created=created,
+        layer_mtime=layer_mtime,
         annotations=annotations,
     )
 
@@ -118,19 +129,25 @@ def make_plan(
 
 def image_changes(plan: BuildPlan, launch: dict) -> ConfigChanges:
     """The image config: the plan's settings win over what the build's step chose."""
-    entrypoint = plan.entrypoint or tuple(launch.get("entrypoint") or ()) or None
+    chosen = tuple(launch.get("entrypoint") or ())
+    entrypoint = plan.entrypoint or ((LAUNCHER, *chosen) if chosen else None)
     if not entrypoint and not plan.cmd:
         raise UsageError(
             f"the {plan.buildpack.name} build found no entry point",
             "name one: entrypoint = [...] in s2i.toml or --entrypoint (python: a Procfile web: line, [project.scripts], app.py or main.py)",
         )
+    # the run-time contract every platform keeps: the app listens on $PORT; 8080 unless the app's
+    # env or its first declared port says otherwise
+    env = {**launch.get("env", {}), **dict(plan.env)}
+    port = env.get("PORT") or (plan.ports[0].split("/")[0] if plan.ports else DEFAULT_PORT)
+    port_env = () if "PORT" in env else (("PORT", port),)
     return ConfigChanges(
         entrypoint=entrypoint,
         cmd=plan.cmd if plan.cmd is not None else (tuple(launch["cmd"]) if launch.get("cmd") else None),
-        env=tuple(sorted(launch.get("env", {}).items())) + plan.env,
+        env=tuple(sorted(launch.get("env", {}).items())) + port_env + plan.env,
         workdir=launch.get("workdir"),
         user=plan.user,
-        ports=plan.ports,
+        ports=plan.ports or (port,),
         labels=(("io.s2i.buildpack", f"{plan.buildpack.name}@{plan.buildpack.version}"), ("io.s2i.stack", plan.stack),
                 *sorted(launch.get("labels", {}).items())),
         created_by=f"s2i build ({plan.buildpack.name})",

@@ -16,6 +16,7 @@ from s2i.build.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
 
 
 STEPS_DIR = Path(steps.__file__).resolve().parent
+SECRETS_DIR = "/run/secrets"
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
     return path
 
 
-def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None, reused: frozenset[str] = frozenset()) -> BuildOutput:
-    """Layers named in `reused` come from the store: the step is told to skip them."""
+def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None,
+              reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = ()) -> BuildOutput:
+    """Layers named in `reused` come from the store: the step is told to skip them; secrets are mounted read-only."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
     step_file.write_text(json.dumps({**plan.step_input, "reuse": sorted(reused)}))
@@ -53,6 +55,7 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
             Bind(STEPS_DIR, f"{steps.LIB_DIR}/s2i_steps"),
             Bind(step_file, steps.STEP_FILE),
             *layer_binds,
+            *(Bind(path, f"{SECRETS_DIR}/{name}") for name, path in secrets),
         ),
         env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
         workdir="/workspace",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -90,3 +91,15 @@ def read_text(tree: Path, name: str, limit: int = 1 << 20) -> str | None:
     if len(data) > limit:
         raise UsageError(f"{name} is larger than {limit >> 20} MiB", f"s2i reads {name} whole; shrink it or list it in .s2iignore")
     return data.decode("utf-8", "replace")
+
+
+def procfile_command(tree: Path, process: str = "web") -> list[str] | None:
+    """The words of a Procfile's `process:` line; $VARs stay for the image's launcher to expand."""
+    for line in (read_text(tree, "Procfile") or "").splitlines():
+        name, colon, command = line.partition(":")
+        if colon and name.strip() == process:
+            try:
+                return shlex.split(command) or None
+            except ValueError as exc:
+                raise UsageError(f"Procfile: cannot split the {process}: line: {exc}", "check its quotes") from None
+    return None

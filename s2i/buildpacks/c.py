@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, Setting, SourceRule
+from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command
 from s2i.errors import UsageError
 
 MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
@@ -32,6 +32,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "program": program,
         "sources": sorted(p.name for p in tree.glob("*.c") if p.is_file()) if system == "cc" else [],
         "workdir": "/app",
+        "procfile": procfile_command(tree),
     }
 
 
@@ -39,6 +40,8 @@ BUILDPACK = Buildpack(
     name="c",
     description="C programs: make, CMake or every *.c; static against musl when that links, else glibc with its libraries",
     files=("Makefile", "makefile", "GNUmakefile", "CMakeLists.txt"),
+    # a glibc program's shared-library closure, root-owned under its own paths; the app layer is /app only
+    layers=(LayerSpec("libs"), LayerSpec("app")),
     sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"),),
     decide=decide,
     settings=(Setting("program", str, 'program = "NAME"'),),

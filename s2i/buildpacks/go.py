@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, Setting, SourceRule, read_text
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, read_text
+from s2i.buildpacks.steps.common import program_command
 from s2i.errors import UsageError
 
 MAIN_PACKAGE = re.compile(r"^package main\b", re.MULTILINE)
 LDFLAGS = "-s -w -buildid="
+# what Go web apps read at run time by relative path; kept beside the binary, with /app the working dir
+ASSET_DIRS = ("templates", "static", "public", "views")
+ASSET_FILES = ("*.html", "*.tmpl", "*.gohtml")
 
 
 def find_main(tree: Path) -> str:
@@ -44,15 +48,33 @@ def check_main(main: str) -> str:
     return main if main.startswith(".") else f"./{main}"
 
 
+def assets(tree: Path, patterns: list[str] | None) -> list[str]:
+    """Files the program may read at run time: the asset dirs and template files, or the `assets` globs."""
+    for pattern in patterns or ():
+        if pattern.startswith("/") or ".." in pattern.split("/"):
+            raise UsageError(f"s2i.toml: build.assets {pattern!r} leaves the app", 'write globs relative to the app, e.g. "templates/**/*"')
+    found = set()
+    for pattern in patterns if patterns is not None else [*(f"{d}/**/*" for d in ASSET_DIRS), *(f"**/{g}" for g in ASSET_FILES)]:
+        for path in tree.glob(pattern):
+            rel = path.relative_to(tree)
+            if rel.parts[0] != "vendor" and path.is_file() and not path.is_symlink():
+                found.add(rel.as_posix())
+    return sorted(found)
+
+
 def decide(tree: Path, settings: dict) -> dict:
     main = check_main(settings["main"]) if "main" in settings else find_main(tree)
     name = binary_name(tree, main)
-    vendor = ["-mod=vendor"] if (tree / "vendor").is_dir() else []
+    tags = [f"-tags={','.join(settings['tags'])}"] if settings.get("tags") else []
+    procfile = procfile_command(tree)
     return {
         "package": main,
-        "flags": [*vendor, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
+        # no -mod=vendor: Go itself uses vendor/ when go.mod says go >= 1.14 and vendor/modules.txt agrees
+        "flags": [*tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
+        "init_module": "" if (tree / "go.mod").is_file() else name,
+        "assets": assets(tree, settings.get("assets")),
         "binary": f"/app/{name}",
-        "launch": {"entrypoint": [f"/app/{name}"], "workdir": "/app"},
+        "launch": {"entrypoint": program_command(procfile, name, "/app") if procfile else [f"/app/{name}"], "workdir": "/app"},
     }
 
 
@@ -64,5 +86,6 @@ BUILDPACK = Buildpack(
     build_env=(("CGO_ENABLED", "0"), ("GOCACHE", "/s2i/cache/go-build"), ("GOFLAGS", ""), ("GOMODCACHE", "/s2i/cache/go-mod"),
                ("GOPRIVATE", ""), ("GOPROXY", "")),
     decide=decide,
-    settings=(Setting("main", str, 'main = "./cmd/NAME"'),),
+    settings=(Setting("main", str, 'main = "./cmd/NAME"'), Setting("tags", list, 'tags = ["netgo", "osusergo"]'),
+              Setting("assets", list, 'assets = ["templates/**/*", "config.yaml"]')),
 )

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import posixpath
 import re
-import shlex
 import tomllib
 from pathlib import Path
 
 from s2i.buildpacks.base import Buildpack, LayerSpec, SourceRule, read_text
+from s2i.buildpacks.python_entry import (
+    APP, PROJECT_LIB, SCRIPT_FILES, VENV, entry_point, normalise, requirement_names,
+)
 from s2i.errors import UsageError
 
-VENV = "/opt/venv"
-APP = "/app"
-PROJECT_LIB = "/app/.s2i-lib"
 DEPENDENCY_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock", "requirements.txt", "pyproject.toml", "setup.py", "setup.cfg")
-ENTRY_FILES = ("app.py", "main.py", "wsgi.py", "__main__.py")
 PINNED = re.compile(r"^[A-Za-z0-9._-]+(\[.*\])?==[^*]+$")
 
 
@@ -66,51 +63,25 @@ def dependencies(tree: Path) -> dict:
 
 
 def installs_project(pyproject: dict) -> bool:
-    """A pyproject project with a build backend is built as a wheel into /app/.s2i-lib."""
-    return "project" in pyproject and "build-system" in pyproject
+    """A project with a build backend (PEP 621 or poetry) is built as a wheel into /app/.s2i-lib."""
+    return "build-system" in pyproject and ("project" in pyproject or "poetry" in pyproject.get("tool", {}))
 
 
-def resolve_command(word: str, project_scripts: set[str]) -> str:
-    """Where a Procfile's or script's first word lives at run time: the app, the project's wheel, else the venv."""
-    if word.startswith("/"):
-        return word
-    if "/" in word:
-        return posixpath.normpath(posixpath.join(APP, word))
-    if word in project_scripts:
-        return f"{PROJECT_LIB}/bin/{word}"
-    return f"{VENV}/bin/{word}"
-
-
-def procfile_web(tree: Path) -> list[str] | None:
-    for line in (read_text(tree, "Procfile") or "").splitlines():
-        if line.startswith("web:"):
-            try:
-                return shlex.split(line[4:]) or None
-            except ValueError as exc:
-                raise UsageError(f"Procfile: cannot split the web: line: {exc}", "check its quotes") from None
-    return None
-
-
-def entry_point(tree: Path, pyproject: dict) -> tuple[list[str] | None, str]:
-    """(command, why): a Procfile web: line, else [project.scripts], else app.py, main.py, wsgi.py, __main__.py."""
-    scripts = pyproject.get("project", {}).get("scripts", {}) or {}
-    installed = set(scripts) if installs_project(pyproject) else set()
-    words = procfile_web(tree)
-    if words:
-        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:"
-    if scripts:
-        name = sorted(scripts)[0]
-        return [resolve_command(name, installed)], f"[project.scripts] {name}"
-    for candidate in ENTRY_FILES:
-        if (tree / candidate).is_file():
-            return [f"{VENV}/bin/python", f"{APP}/{candidate}"], candidate
-    return None, ""
+def dependency_names(tree: Path, deps: dict) -> set[str]:
+    """Which distributions the app depends on, to pick a server for its WSGI/ASGI object."""
+    if deps["source"] == "uv.lock":
+        return {normalise(p["name"]) for p in _toml(tree, "uv.lock").get("package", []) if isinstance(p, dict) and "name" in p}
+    lines = deps["requirements"]
+    if deps.get("requirements_file"):
+        lines = (read_text(tree, deps["requirements_file"]) or "").splitlines()
+    return requirement_names(lines)
 
 
 def decide(tree: Path, settings: dict) -> dict:
     pyproject = _toml(tree, "pyproject.toml")
     project = installs_project(pyproject)
-    command, why = entry_point(tree, pyproject)
+    deps = dependencies(tree)
+    command, why, collectstatic = entry_point(tree, pyproject, project, dependency_names(tree, deps))
     launch = {
         "workdir": APP,
         "env": {"PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": VENV,
@@ -118,7 +89,7 @@ def decide(tree: Path, settings: dict) -> dict:
     }
     if command:
         launch["entrypoint"] = command
-    return {"deps": dependencies(tree), "install_project": project, "entry_reason": why, "launch": launch,
+    return {"deps": deps, "install_project": project, "entry_reason": why, "launch": launch, "collectstatic": collectstatic,
             "venv": VENV, "app": APP, "project_lib": PROJECT_LIB}
 
 
@@ -129,7 +100,7 @@ BUILDPACK = Buildpack(
     default_run_image="python",
     run_images=("python",),
     layers=(LayerSpec("deps", mount=VENV, key_files=DEPENDENCY_FILES), LayerSpec("app")),
-    files=("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", *ENTRY_FILES),
+    files=("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile.lock", *SCRIPT_FILES, "manage.py"),
     sources=(SourceRule("*.py", r"""^if __name__ == ['"]__main__['"]""", "runs as a script"),),
     build_env=(("PIP_CACHE_DIR", "/s2i/cache/pip"), ("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_NO_INPUT", "1"),
                ("PIP_ROOT_USER_ACTION", "ignore"), ("PYTHONDONTWRITEBYTECODE", "1"), ("UV_CACHE_DIR", "/s2i/cache/uv")),

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from s2i import __version__
-from s2i.cli.options import GivenPath, env_flags, given, key_values, check_log_file, os_error, parse_layer_arg, parse_owner, registry_options, split_command
+from s2i.cli.options import (GivenPath, check_log_file, env_flags, given, key_values, os_error, parse_layer_arg, parse_owner, parse_secrets,
+                             registry_options, split_command)
 from s2i.errors import S2IError
 
 
@@ -120,13 +121,15 @@ def detect(app, buildpack, as_json):
 @click.option("--user", help="Run as this user (default 65532 on bases that have it).")
 @click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the build output here.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
+              help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
 @registry_options
-def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, as_json, context):
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
     flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
-    options = BuildOptions(app, destination, flags, buildpack, compression, log_file)
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets))
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -82,6 +83,18 @@ def retries() -> int:
     return int(value)
 
 
+def registry_timeout() -> float:
+    """S2I_REGISTRY_TIMEOUT: seconds a registry may stall (each exchange gets this plus 1 s per 64 KiB moved)."""
+    value = os.environ.get("S2I_REGISTRY_TIMEOUT", "60")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        raise UsageError(f"S2I_REGISTRY_TIMEOUT={value!r} is not a number of seconds", "set it to e.g. 60")
+    return seconds
+
+
 def registry_options(command):
     """The flags every command that talks to registries shares."""
 
@@ -108,7 +121,8 @@ def registry_options(command):
         from s2i.transports.registry.client import Registries, RegistryOptions
 
         options = RegistryOptions(
-            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=retries()
+            insecure_hosts=frozenset(insecure), ca_file=ca_file, credentials=credentials, retries=retries(),
+            timeout=registry_timeout(),
         )
         registries = Registries(options)
         progress = TransferProgress()
@@ -152,3 +166,27 @@ def parse_layer_arg(text: str) -> tuple[Path, str]:
     if sep and dest.startswith("/") and directory:
         return Path(directory), dest
     return Path(text), "/"
+
+
+SECRET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+SECRET_HINT = "write it as --secret id=NAME,src=FILE"
+
+
+def parse_secrets(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """--secret id=NAME,src=FILE (or source=): a readable file the build sees at /run/secrets/NAME."""
+    secrets: dict[str, Path] = {}
+    for value in values:
+        fields = dict(part.partition("=")[::2] for part in value.split(","))
+        source = fields.pop("src", None) or fields.pop("source", None)
+        name = fields.pop("id", "")
+        if fields or not source:
+            raise UsageError(f"--secret {value!r} is not id=NAME,src=FILE", SECRET_HINT)
+        if not SECRET_ID.fullmatch(name):
+            raise UsageError(f"--secret id {name!r} is not a plain name", "use letters, digits, '.', '_' and '-', e.g. id=pypi_token")
+        if name in secrets:
+            raise UsageError(f"--secret id {name!r} is given twice", "give each secret its own id")
+        path = Path(source).expanduser()
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise UsageError(f"--secret {name}: {source} is not a readable file", "check the path after src=")
+        secrets[name] = path.resolve()
+    return tuple(secrets.items())

@@ -7,7 +7,7 @@ from pathlib import Path
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.errors import UsageError
-from s2i.oci.image import FileBlob, Image, Layer
+from s2i.oci.image import Image, Layer
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.reference import RegistryLocation, parse_location
 from s2i.oci.types import layer_media_type
@@ -31,7 +31,7 @@ def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: 
         options = TarOptions(mtime=mtime, uid=owner[0], gid=owner[1], prefix=dest)
         blob = write_layer(directory, store, media_type, compression, options)
         log(f"layer {directory} -> {blob.descriptor.digest} ({blob.descriptor.size} bytes)")
-        layers.append(Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest))))
+        layers.append(Layer(blob.descriptor, blob.diff_id, store.blob(blob.descriptor)))
     image = append_layers(base_image, layers, changes, created=mtime, base_name=base_location.base_name)
     return write_image(target_location, image, context)
 

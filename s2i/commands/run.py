@@ -2,34 +2,56 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from s2i.errors import UsageError
 from s2i.oci.reference import parse_location
+from s2i.oci.types import shorten
 from s2i.transports import Context, read_image
-from s2i.stack.rootfs import unpack_image
+from s2i.stack.rootfs import resolve, unpack_image
 from s2i.build.sandbox import Sandbox, run_interactive
 from s2i.store import Store
 
+MAX_ACCOUNTS_FILE = 1 << 20
+
+
+def read_image_file(rootfs: Path, name: str) -> str:
+    """A file of the image, found like a chroot would (links resolve inside the rootfs); "" if it is not a regular file."""
+    try:
+        path = resolve(str(rootfs), name.strip("/").split("/"), follow_last=True)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_ACCOUNTS_FILE).decode("utf-8", "replace")
+
+
+def lookup_id(rootfs: Path, file: str, key: str, field: int) -> int:
+    """A numeric id as given, or the named entry's field from the image's /etc/passwd or /etc/group."""
+    if key.isdigit():
+        return int(key)
+    for line in read_image_file(rootfs, f"etc/{file}").splitlines():
+        parts = line.split(":")
+        if parts[0] == key and len(parts) > field and parts[field].isdigit():
+            return int(parts[field])
+    kind = "user" if file == "passwd" else "group"
+    raise UsageError(f"the image has no {kind} {shorten(key)} in /etc/{file}", "use a numeric uid:gid")
+
 
 def resolve_user(rootfs: Path, user: str) -> tuple[int, int]:
-    """Numeric uid[:gid], or names looked up in the image's /etc/passwd and /etc/group."""
+    """Numeric uid[:gid], or names looked up in the image's own /etc/passwd and /etc/group."""
     if not user:
         return 0, 0
     name, _, group = user.partition(":")
-
-    def lookup(file: str, key: str, field: int) -> int:
-        if key.isdigit():
-            return int(key)
-        for line in (rootfs / "etc" / file).read_text().splitlines() if (rootfs / "etc" / file).is_file() else []:
-            parts = line.split(":")
-            if parts[0] == key:
-                return int(parts[field])
-        raise UsageError(f"the image has no {file[:-1] if file == 'passwd' else 'group'} {key!r}", "use a numeric uid:gid")
-
-    uid = lookup("passwd", name, 2)
-    gid = lookup("group", group, 2) if group else (lookup("passwd", name, 3) if not name.isdigit() else uid)
-    return uid, gid
+    uid = lookup_id(rootfs, "passwd", name, 2)
+    if group:
+        return uid, lookup_id(rootfs, "group", group, 2)
+    return uid, uid if name.isdigit() else lookup_id(rootfs, "passwd", name, 3)
 
 
 def run(reference: str, args: tuple[str, ...], context: Context) -> int:

@@ -13,11 +13,12 @@ from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.stack.debian import AptArchive, extract_deb, host_sources
 from s2i.errors import S2IError
-from s2i.oci.image import FileBlob, Image, Layer, empty_image
+from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
-from s2i.stack.files import Lock, RunBase, Stack, read_lock, write_lock
+from s2i.stack.files import RunBase, Stack
+from s2i.stack.lock import Lock, changes as lock_changes, check_against_archive, read_lock, write_lock
 from s2i.store import Store
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -99,7 +100,7 @@ def layer_from_tree(root: Path, store: Store, mtime: int, compression: str = "gz
     """Run bases use gzip so every runtime takes them; the large builder uses zstd for speed."""
     options = TarOptions(mtime=mtime, keep_modes=True, keep_owners=True)
     blob = write_layer(root, store, layer_media_type("oci", compression), compression, options)
-    return Layer(blob.descriptor, blob.diff_id, FileBlob(store.blob_path(blob.descriptor.digest)))
+    return Layer(blob.descriptor, blob.diff_id, store.blob(blob.descriptor))
 
 
 def stack_labels(stack: Stack, name: str, lock: Lock) -> tuple[tuple[str, str], ...]:
@@ -115,6 +116,10 @@ def build_run_base(stack: Stack, base: RunBase, parent: Image, lock: Lock, archi
     env = (("PATH", PATH), ("SSL_CERT_FILE", "/" + CA_BUNDLE), *base.env)
     changes = ConfigChanges(env=env, labels=stack_labels(stack, image_name(base.name), lock), created_by=f"s2i stack build: {base.name}")
     return append_layers(parent, [layer], changes, created=mtime)
+
+
+def _hashes(archive: AptArchive, versions: dict[str, str]) -> dict[str, str]:
+    return {name: record["SHA256"] for name, record in archive.records(versions).items()}
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,8 @@ def build_builder(stack: Stack, lock: Lock | None, store: Store, mtime: int) -> 
 def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -> BuiltStack:
     """Run-base packages are resolved and fetched first, so a stale lock fails before the long builder build."""
     mtime = source_date_epoch()
-    lock = None if update else read_lock(stack.lock_path)
+    previous = read_lock(stack.lock_path)
+    lock = None if update else previous
     if lock is None or not archive.ready:
         log("reading the Debian package index (host apt sources)")
         archive.update()
@@ -174,13 +180,21 @@ def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -
     missing = sorted(set(run_packages) - set(run_versions))
     if missing:
         raise S2IError(f"{stack.lock_path.name} has no version for {', '.join(missing)}", f"refresh it: s2i stack build {stack.name} --update")
+    run_versions = {p: run_versions[p] for p in run_packages}
+    if lock:
+        check_against_archive(stack.lock_path.name, run_versions, lock.run_sha256, archive.records(run_versions))
+        if lock.builder and not stack.builder.image:
+            check_against_archive(stack.lock_path.name, lock.builder, lock.builder_sha256, archive.records(lock.builder))
     for package in run_packages:
         archive.download(package, run_versions[package])
     builder_layer, builder_versions = None, {}
     if not stack.builder.image:
         log("building the builder with mmdebstrap")
         builder_layer, builder_versions = build_builder(stack, lock, store, mtime)
-    lock = Lock({p: run_versions[p] for p in run_packages}, builder_versions)
+    lock = Lock(run_versions, builder_versions, _hashes(archive, run_versions), _hashes(archive, builder_versions))
+    if update and previous:
+        changed = lock_changes({**previous.builder, **previous.run}, {**lock.builder, **lock.run})
+        log(f"{stack.lock_path.name}: {len(changed)} package versions changed" + (": " + "; ".join(changed[:20]) if changed else ""))
     images: dict[str, Image] = {}
     if builder_layer:
         changes = ConfigChanges(env=(("PATH", PATH), *stack.builder.env), labels=stack_labels(stack, "builder", lock), created_by="s2i stack build: builder")

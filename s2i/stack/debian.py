@@ -95,22 +95,23 @@ class AptArchive:
             raise S2IError(f"no Debian package named {', '.join(missing)}", "check the names in the stack file")
         return versions
 
-    def record(self, package: str, version: str) -> dict[str, str]:
-        if (package, version) not in self._records:
-            self._records[(package, version)] = self._show(package, version)
-        return self._records[(package, version)]
+    def records(self, versions: dict[str, str]) -> dict[str, dict[str, str]]:
+        """The archive's index stanza of each name=version, in one apt-cache call; versions it lacks are left out."""
+        wanted = {(name, version) for name, version in versions.items() if (name, version) not in self._records}
+        if wanted:
+            output = self._run("apt-cache", "show", *sorted(f"{name}={version}" for name, version in wanted))
+            for stanza in output.split("\n\n"):
+                fields = _parse_stanza(stanza)
+                key = (fields.get("Package", ""), fields.get("Version", ""))
+                if key in wanted and "Filename" in fields and "SHA256" in fields:
+                    self._records.setdefault(key, fields)
+        return {name: self._records[(name, version)] for name, version in versions.items() if (name, version) in self._records}
 
-    def _show(self, package: str, version: str) -> dict[str, str]:
-        try:
-            fields = _parse_stanza(self._run("apt-cache", "show", f"{package}={version}").split("\n\n")[0])
-        except S2IError:
-            fields = {}
-        if "Filename" not in fields or "SHA256" not in fields:
-            raise S2IError(
-                f"the Debian archive no longer has {package}={version} (locked)",
-                "refresh the lock: s2i stack build --update",
-            )
-        return fields
+    def record(self, package: str, version: str) -> dict[str, str]:
+        found = self.records({package: version})
+        if package not in found:
+            raise S2IError(f"the Debian archive no longer has {package}={version} (locked)", "refresh the lock: s2i stack build --update")
+        return found[package]
 
     def download(self, package: str, version: str) -> Path:
         """The .deb, from the cache when its SHA256 matches the archive's index."""

@@ -1,4 +1,4 @@
-"""Loads stack definitions (`stacks/<name>.toml`) and their lock files of exact package versions."""
+"""Loads stack definitions (`stacks/<name>.toml`): the builder and the run bases, checked."""
 
 from __future__ import annotations
 
@@ -131,39 +131,3 @@ def load_stack(path: Path) -> Stack:
     for name in bases:
         stack.base_chain(name)
     return stack
-
-
-@dataclass(frozen=True)
-class Lock:
-    """Exact versions: `run` for run-base packages, `builder` for everything in the builder."""
-
-    run: dict[str, str]
-    builder: dict[str, str]
-
-    def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(format_lock(self).encode()).hexdigest()
-
-
-def read_lock(path: Path) -> Lock | None:
-    if not path.exists():
-        return None
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: {exc}", f"regenerate it: s2i stack build {path.stem} --update") from None
-    return Lock(dict(data.get("run", {})), dict(data.get("builder", {})))
-
-
-def format_lock(lock: Lock) -> str:
-    lines = ["# Exact Debian package versions; written by `s2i stack build --update`, used as is otherwise.", ""]
-    for section, versions in (("run", lock.run), ("builder", lock.builder)):
-        lines.append(f"[{section}]")
-        lines += [f'"{name}" = "{version}"' for name, version in sorted(versions.items())]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def write_lock(path: Path, lock: Lock) -> None:
-    temp = path.with_suffix(".lock.tmp")
-    temp.write_text(format_lock(lock))
-    os.replace(temp, path)

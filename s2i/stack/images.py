@@ -11,6 +11,7 @@ from s2i.progress import log
 from s2i.stack.build import BuiltStack, build_stack, image_name, store_ref
 from s2i.stack.debian import AptArchive
 from s2i.stack.files import Stack, find_stack, load_stack
+from s2i.stack.lock import StaleLock
 from s2i.store import Store
 from s2i.transports import Context, read_image
 from s2i.transports.local import load_image, save_image
@@ -54,5 +55,10 @@ def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store) 
         return stack_image(stack, name, context, store)
     except StackNotBuilt:
         log(f"stack {stack.name} is not built yet: building it now (once; a few minutes)")
+    try:
         build_and_save(stack, store, update=False)
-        return stack_image(stack, name, context, store)
+    except StaleLock as exc:
+        # Debian replaces versions at each point release; a newcomer's first build should still work
+        log(f"{exc.message}: resolving stack {stack.name} afresh from today's archive (and rewriting {stack.lock_path.name})")
+        build_and_save(stack, store, update=True)
+    return stack_image(stack, name, context, store)

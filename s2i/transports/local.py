@@ -6,9 +6,9 @@ import json
 
 from s2i.errors import UsageError
 from s2i.files import atomic_write
-from s2i.oci.image import FileBlob, Image, assemble
+from s2i.oci.image import FileBlob, Image, assemble, parse_manifest, read_document_blob
 from s2i.oci.reference import StoreLocation
-from s2i.oci.types import Descriptor
+from s2i.oci.types import Descriptor, load_document
 from s2i.progress import log
 from s2i.store import Store
 from s2i.transports import Published
@@ -26,16 +26,18 @@ def save_image(store: Store, name: str, image: Image) -> Descriptor:
 
 
 def load_image(store: Store, name: str) -> Image | None:
-    """The image saved under `refs/NAME`, its layers read from the store; None if there is none."""
+    """The image saved under `refs/NAME`, every blob checked as it is read; None if it (or a blob) is gone."""
+    where = f"store:{name}"
     try:
-        descriptor = Descriptor.from_json(json.loads((store.root / "refs" / name).read_text()))
-    except (FileNotFoundError, ValueError, KeyError):
+        ref = load_document((store.root / "refs" / name).read_bytes(), f"store ref {name}")
+        descriptor = Descriptor.from_json(ref, f"store ref {name}")
+        manifest_bytes = read_document_blob(store.blob_path(descriptor.digest), descriptor, f"manifest of {where}")
+        config, layers = parse_manifest(manifest_bytes, f"manifest of {where}")
+        config_bytes = read_document_blob(store.blob_path(config.digest), config, f"config of {where}")
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    manifest_bytes = store.blob_path(descriptor.digest).read_bytes()
-    manifest = json.loads(manifest_bytes)
-    config_bytes = store.blob_path(manifest["config"]["digest"]).read_bytes()
-    sources = [FileBlob(store.blob_path(layer["digest"])) for layer in manifest.get("layers", [])]
-    return assemble(manifest_bytes, config_bytes, sources)
+    sources = [FileBlob(store.blob_path(layer.digest), digest=layer.digest, size=layer.size) for layer in layers]
+    return assemble(manifest_bytes, config_bytes, sources, where=where)
 
 
 def read(location: StoreLocation, context) -> Image:

@@ -173,6 +173,11 @@ class Registry:
         base = self.storage / "docker/registry/v2/blobs"
         return {f"{d.parents[2].name}:{d.parent.name}" for d in base.glob("*/*/*/data")}
 
+    def linked_blobs(self, repo: str) -> set[str]:
+        """Blobs the registry serves in repo: a blob's data can land before the repository's link to it."""
+        layers = self.storage / "docker/registry/v2/repositories" / repo / "_layers"
+        return {f"{d.parent.name}:{d.name}" for d in layers.glob("*/*") if (d / "link").exists()}
+
     def manifest_tags(self, repo: str) -> set[str]:
         tags = self.storage / "docker/registry/v2/repositories" / repo / "_manifests/tags"
         return {p.parent.parent.name for p in tags.glob("*/current/link")}

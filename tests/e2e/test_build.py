@@ -72,7 +72,7 @@ def test_c_hello_and_go_httpd_build_push_and_run(builder, registry, tmp_path):
     assert "gcc --static hello.c -o hello" in log.read_text()
     assert run_image(f"docker://{registry.host}/c-hello:1").stdout == "hello world\n"
     config = skopeo_inspect(f"docker://{registry.host}/c-hello:1", config=True)["config"]
-    assert config["User"] == "65532" and config["Entrypoint"] == ["/app/hello"]
+    assert config["User"] == "65532" and config["Entrypoint"] == ["/s2i/launch", "/app/hello"]
     built(builder("build", EXAMPLES / "go-httpd", f"{registry.host}/go-httpd:1"))
     with start_image(f"docker://{registry.host}/go-httpd:1", wait_for_port=8080) as container:
         assert http_get("http://127.0.0.1:8080/") == "hello from go-httpd\n"

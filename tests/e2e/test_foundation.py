@@ -87,10 +87,10 @@ def test_interrupted_push_resumes_with_only_missing_blobs(tmp_path, s2i, registr
     assert s2i(*args[:2], f"oci:{tmp_path / 'warm'}", *args[3:]).returncode == 0
     push = subprocess.Popen([sys.executable, "-P", "-m", "s2i", *map(str, args)], env=_s2i_env(s2i), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while len(registry.blob_digests()) < 1 and time.time() < deadline and push.poll() is None:
+    while len(registry.linked_blobs("t/big")) < 1 and time.time() < deadline and push.poll() is None:
         time.sleep(0.01)
     registry.stop(kill=True)
-    present = registry.blob_digests()
+    present = registry.linked_blobs("t/big")
     out, err = push.communicate(timeout=120)
     assert push.returncode == 1, err
     assert len(err.strip().splitlines()[-1]) < 300 and "s2i: error:" in err

@@ -59,7 +59,7 @@ def test_two_builds_with_empty_stores_have_identical_digests(stacks):
     for name, entry in second.items():
         assert entry["reference"] == f"{stacks.registry.host}/stacks/{name}@{entry['digest']}"
     lock = (stacks.stacks / f"{STACK}.lock").read_text()
-    assert '"libc6" = "' in lock and '"golang-go" = "' in lock
+    assert '"libc6" = { version = "' in lock and '"golang-go" = { version = "' in lock
 
 
 def test_run_base_sizes(stacks):
@@ -151,16 +151,27 @@ def test_builder_by_reference_unpacks_like_the_local_one(stacks, tmp_path, monke
     assert tree_fingerprint(remote_root) == tree_fingerprint(local_root)
 
 
-def test_stale_lock_fails_with_a_clear_error(stacks, tmp_path):
+def test_stale_lock_fails_with_a_clear_error_and_update_says_what_changed(stacks, tmp_path):
     text = (stacks.stacks / f"{STACK}.toml").read_text()
-    start, end = text.index("[builder]"), text.index("[run.scratch]")
+    start = text.index("[builder]")
     stale = tmp_path / "stale"
     stale.mkdir()
-    (stale / "stale.toml").write_text(text[:start] + '[builder]\nimage = "127.0.0.1:1/x/builder:1"\n\n' + text[end:])
+    # a builder by reference (never pulled by stack build) and one small run base: no mmdebstrap
+    (stale / "stale.toml").write_text(text[:start] + '[builder]\nimage = "127.0.0.1:1/x/builder:1"\n\n'
+                                      '[run.static]\npackages = ["base-files", "netbase", "tzdata", "ca-certificates"]\n')
     lock = (stacks.stacks / f"{STACK}.lock").read_text()
-    (stale / "stale.lock").write_text(lock.replace('"base-files" = "', '"base-files" = "0.0-gone+'))
-    result = stacks.first("stack", "build", "stale", env={"S2I_STACKS_DIR": str(stale)})
+    assert '"base-files" = { version = "' in lock and ', sha256 = "' in lock  # the lock pins content too
+    (stale / "stale.lock").write_text(lock.replace('"base-files" = { version = "', '"base-files" = { version = "0.0-gone+')
+                                          .replace('"tzdata" = { version = "', '"tzdata" = { version = "0.0-gone+'))
+    env = {"S2I_STACKS_DIR": str(stale)}
+    result = stacks.first("stack", "build", "stale", env=env)
     assert result.returncode == 1
     error = result.stderr.strip().splitlines()[-1]
-    assert "no longer has base-files=0.0-gone+" in error and "--update" in error
+    assert "stale.lock is stale: the Debian archive no longer has base-files=0.0-gone+" in error
+    assert "tzdata=0.0-gone+" in error and "--update" in error
     assert "0.0-gone+" in (stale / "stale.lock").read_text()  # the lock is left as it was
+    result = stacks.first("stack", "build", "stale", "--update", env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "base-files 0.0-gone+" in result.stderr and " -> " in result.stderr
+    fresh = (stale / "stale.lock").read_text()
+    assert "0.0-gone+" not in fresh and '"tzdata" = { version = "' in fresh and "[builder]\n" in fresh

@@ -7,7 +7,7 @@ from s2i.build.config import AppConfig, load_app_config, override
 from s2i.buildpacks import all_buildpacks, get_buildpack
 from s2i.build.detect import NoMatchError, detect
 from s2i.errors import UsageError
-from s2i.build.plan import RunImage, make_plan
+from s2i.build.plan import RunImage, image_changes, make_plan
 from s2i.build.sandbox import Bind, Sandbox, bwrap_argv
 from s2i.build.ignore import compile_rules, is_ignored
 from s2i.build.source import copy_source
@@ -63,15 +63,19 @@ def test_make_plan_exact_values():
                      {"GOPROXY": "https://proxy.example", "HOME": "/root", "PIP_INDEX_URL": ""}, 86400,
                      {"source": "https://git.example/app", "revision": "abc"}, {"package": "."})
     assert plan.run_image == RunImage("static", True, True)
-    assert plan.user == "65532" and [l.name for l in plan.layers] == ["app"] and plan.ports == ("8080",)
+    assert plan.user == "65532" and [l.name for l in plan.layers] == ["launcher", "app"] and plan.ports == ("8080",)
     env = dict(plan.build_env)
     assert env["GOPROXY"] == "https://proxy.example" and env["CGO_ENABLED"] == "0"
     assert env["SSL_CERT_FILE"] == env["PIP_CERT"] == "/etc/ssl/certs/ca-certificates.crt"
-    assert env["HOME"] == "/tmp" and env["SOURCE_DATE_EPOCH"] == "86400" and "PIP_INDEX_URL" not in env
+    # 86400 is the commit's time: the image's date, never the files' (no SOURCE_DATE_EPOCH set here)
+    assert env["HOME"] == "/tmp" and env["SOURCE_DATE_EPOCH"] == "0" and "PIP_INDEX_URL" not in env
+    assert plan.created == 86400 and plan.layer_mtime == 0
+    pinned = make_plan(get_buildpack("go"), (), AppConfig(), STACK, {"SOURCE_DATE_EPOCH": "7"}, 7, {}, {})
+    assert pinned.layer_mtime == 7 and dict(pinned.build_env)["SOURCE_DATE_EPOCH"] == "7"
     assert dict(plan.annotations) == {"org.opencontainers.image.created": "1970-01-02T00:00:00Z",
                                       "org.opencontainers.image.source": "https://git.example/app",
                                       "org.opencontainers.image.revision": "abc"}
-    assert plan.step_input == {"package": "."}
+    assert plan.step_input == {"package": ".", "launcher": "/s2i/launch"}
 
 
 def test_python_refuses_bases_without_an_interpreter():
@@ -82,16 +86,32 @@ def test_python_refuses_bases_without_an_interpreter():
         assert reason in caught.value.message
     plan = make_plan(python, (), AppConfig(), STACK, {}, 0, {}, {})
     assert plan.run_image.name == "python" and plan.user == "65532"
-    assert [(l.name, l.mount) for l in plan.layers] == [("deps", "/opt/venv"), ("app", None)]
-    assert "requirements.txt" in plan.layers[0].key_files
+    assert [(l.name, l.mount) for l in plan.layers] == [("launcher", None), ("deps", "/opt/venv"), ("app", None)]
+    assert "requirements.txt" in plan.layers[1].key_files
     custom = make_plan(python, (), AppConfig(run_image="127.0.0.1:5000/team/python-musl:3"), STACK, {}, 0, {}, {})
     assert custom.run_image.kind == "reference"  # the user named a base that has one
+
+
+def test_image_config_keeps_the_run_time_contract():
+    go = get_buildpack("go")
+    launch = {"entrypoint": ["/app/httpd"], "workdir": "/app"}
+    changes = image_changes(make_plan(go, (), AppConfig(), STACK, {}, 0, {}, {}), launch)
+    assert changes.entrypoint == ("/s2i/launch", "/app/httpd") and changes.ports == ("8080",)
+    assert ("PORT", "8080") in changes.env
+    declared = image_changes(make_plan(go, (), AppConfig(ports=("9080",)), STACK, {}, 0, {}, {}), launch)
+    assert ("PORT", "9080") in declared.env and declared.ports == ("9080",)
+    chosen = image_changes(make_plan(go, (), AppConfig(env=(("PORT", "3000"),), entrypoint=("/app/x",)), STACK, {}, 0, {}, {}), launch)
+    assert chosen.entrypoint == ("/app/x",) and chosen.ports == ("3000",)  # a user's entrypoint is taken as is
+    assert [value for key, value in chosen.env if key == "PORT"] == ["3000"]
 
 
 def test_run_image_choices():
     go = get_buildpack("go")
     scratch = make_plan(go, (), AppConfig(run_image="scratch"), STACK, {}, 0, {}, {})
-    assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None
+    assert scratch.run_image == RunImage("scratch", True, False) and scratch.user is None and scratch.app_owner is None
+    assert make_plan(go, (), AppConfig(), STACK, {}, 0, {}, {}).app_owner == (65532, 65532)  # the app may write in /app
+    assert make_plan(go, (), AppConfig(user="1000:2000"), STACK, {}, 0, {}, {}).app_owner == (1000, 2000)
+    assert make_plan(go, (), AppConfig(user="app"), STACK, {}, 0, {}, {}).app_owner is None
     assert make_plan(go, (), AppConfig(run_image="127.0.0.1:5000/library/alpine:3"), STACK, {}, 0, {}, {}).run_image.kind == "reference"
     with pytest.raises(UsageError) as caught:
         make_plan(go, (), AppConfig(run_image="python"), STACK, {}, 0, {}, {})

@@ -37,7 +37,8 @@ def test_go_main_at_the_root_named_after_the_module(tmp_path):
 def test_go_single_cmd_vendor_and_the_main_setting(tmp_path):
     app = tree(tmp_path, {"go.mod": "module x\n", "lib.go": "package x\n", "cmd/server/main.go": "package main\n", "vendor/modules.txt": ""})
     decision = GO.decide(app, {})
-    assert decision["package"] == "./cmd/server" and decision["binary"] == "/app/server" and decision["flags"][0] == "-mod=vendor"
+    # vendor/ is Go's own call (go >= 1.14 and a consistent vendor/modules.txt), never forced
+    assert decision["package"] == "./cmd/server" and decision["binary"] == "/app/server" and decision["flags"][0] == "-trimpath"
     tree(tmp_path, {"cmd/worker/main.go": "package main\n"})
     with pytest.raises(UsageError) as caught:
         GO.decide(app, {})
@@ -47,8 +48,35 @@ def test_go_single_cmd_vendor_and_the_main_setting(tmp_path):
         GO.decide(app, {"main": "-toolexec=/bin/sh"})
 
 
-def test_go_binary_without_a_module_is_app(tmp_path):
-    assert go_buildpack.binary_name(tree(tmp_path, {"main.go": "package main\n"}), ".") == "app"
+def test_go_build_tags_setting(tmp_path):
+    app = tree(tmp_path, {"main.go": "package main\n"})
+    assert GO.decide(app, check_settings(GO, {"tags": ["netgo", "osusergo"]}))["flags"][0] == "-tags=netgo,osusergo"
+    with pytest.raises(UsageError):
+        check_settings(GO, {"tags": "netgo"})
+
+
+def test_a_procfile_names_the_command_for_every_buildpack(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module x/httpd\n", "main.go": "package main\n",
+                          "Procfile": "worker: httpd --queue\nweb: httpd -addr :$PORT -workers ${WEB_CONCURRENCY:-2}\n"})
+    assert GO.decide(app, {})["launch"]["entrypoint"] == ["/app/httpd", "-addr", ":$PORT", "-workers", "${WEB_CONCURRENCY:-2}"]
+    assert C.decide(app, {})["procfile"][0] == "httpd"
+    assert common.program_command(["./bin/../httpd", "-v"], "httpd", "/app") == ["/app/httpd", "-v"]
+    assert common.program_command(["env"], "httpd", "/app") == ["env"]  # found on PATH by the launcher
+
+
+def test_go_without_go_mod_gets_a_module_for_its_build(tmp_path):
+    app = tree(tmp_path, {"main.go": "package main\n"})
+    assert go_buildpack.binary_name(app, ".") == "app" and GO.decide(app, {})["init_module"] == "app"
+    assert GO.decide(tree(tmp_path, {"go.mod": "module x\n"}), {})["init_module"] == ""
+
+
+def test_go_keeps_the_files_a_web_app_reads_at_run_time(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module x\n", "main.go": "package main\n", "templates/index.html": "", "templates/a/b.tmpl": "",
+                          "static/site.css": "", "pages/about.html": "", "vendor/x/y.html": "", "README.md": "", "config.yaml": ""})
+    assert GO.decide(app, {})["assets"] == ["pages/about.html", "static/site.css", "templates/a/b.tmpl", "templates/index.html"]
+    assert GO.decide(app, {"assets": ["config.yaml", "templates/*.html"]})["assets"] == ["config.yaml", "templates/index.html"]
+    with pytest.raises(UsageError):
+        GO.decide(app, {"assets": ["../*"]})
 
 
 @pytest.mark.parametrize("files, source, requirements", [
@@ -68,17 +96,6 @@ def test_python_the_most_exact_dependency_file_wins(tmp_path, files, source, req
     assert deps.get("requirements_file") == ("requirements.txt" if source.startswith("requirements.txt") else None)
 
 
-def test_python_entry_points_in_order(tmp_path):
-    app = tree(tmp_path, {"app.py": "", "main.py": ""})
-    assert python_buildpack.entry_point(app, {}) == (["/opt/venv/bin/python", "/app/app.py"], "app.py")
-    project = {"project": {"scripts": {"serve": "pkg:main", "admin": "pkg:admin"}}, "build-system": {}}
-    assert python_buildpack.entry_point(app, project) == (["/app/.s2i-lib/bin/admin"], "[project.scripts] admin")
-    tree(tmp_path, {"Procfile": "release: migrate\nweb: gunicorn --bind ':8000' app:app\n"})
-    assert python_buildpack.entry_point(app, project) == (["/opt/venv/bin/gunicorn", "--bind", ":8000", "app:app"], "Procfile web:")
-    assert python_buildpack.resolve_command("bin/run", set()) == "/app/bin/run"
-    assert python_buildpack.resolve_command("/usr/bin/env", set()) == "/usr/bin/env"
-
-
 def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
     app = tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n[build-system]\nrequires = ["setuptools"]\n'})
     decision = PYTHON.decide(app, {})
@@ -91,7 +108,7 @@ def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
 
 
 def test_c_build_system_and_program_setting(tmp_path):
-    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app"}
+    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app", "procfile": None}
     assert C.decide(tree(tmp_path / "b", {"CMakeLists.txt": "", "Makefile": ""}), {"program": "hello"})["system"] == "make"
     assert c_buildpack.build_system(tree(tmp_path / "c", {"CMakeLists.txt": ""})) == "cmake"
     with pytest.raises(UsageError):

@@ -113,7 +113,7 @@ def bundle_libraries(program: str) -> None:
         return
     ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
     for library in parse_ldd(ldd):
-        target = common.layer_path("app", library)
+        target = common.layer_path("libs", library)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(library, target)  # follows the soname link: the file itself
         print(f"bundled {library}", flush=True)
@@ -128,7 +128,9 @@ def build(step: dict) -> None:
     common.run(["strip", "--strip-all", target])
     if libc == "glibc":
         bundle_libraries(target)
-    common.write_json(f"{common.OUT}/launch.json", {"entrypoint": [f"{step['workdir']}/{name}"], "workdir": step["workdir"]})
+    words = step.get("procfile") or [name]
+    entrypoint = common.program_command(words, name, step["workdir"])
+    common.write_json(f"{common.OUT}/launch.json", {"entrypoint": entrypoint, "workdir": step["workdir"]})
 
 
 if __name__ == "__main__":

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
 from . import STEP_FILE
 
 OUT = "/s2i/out"
+LAUNCHER_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.c")
+# small and reproducible: no build id, no unwind tables, unused sections dropped
+LAUNCHER_FLAGS = ["-static", "-Os", "-s", "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections",
+                  "-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-Wl,--build-id=none"]
 
 
 class StepError(Exception):
@@ -20,6 +26,14 @@ class StepError(Exception):
 def layer_path(layer: str, image_path: str) -> str:
     """Where a file that lands at `image_path` in the image is written during the build."""
     return os.path.join(OUT, "layers", layer, image_path.lstrip("/"))
+
+
+def program_command(words: list[str], program: str, workdir: str) -> list[str]:
+    """A Procfile command for a built program: its name or a relative path means the file under workdir."""
+    first = words[0]
+    if first == program or first == f"./{program}" or ("/" in first and not first.startswith("/")):
+        first = os.path.normpath(os.path.join(workdir, first if "/" in first else program))
+    return [first, *words[1:]]
 
 
 def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> None:
@@ -36,12 +50,29 @@ def write_json(path: str, value: dict) -> None:
         json.dump(value, handle, sort_keys=True)
 
 
+def build_launcher(image_path: str) -> None:
+    """The image's PID 1 (launch.c), compiled static against musl once per app cache and source."""
+    compiler = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True).stdout
+    with open(LAUNCHER_SOURCE, "rb") as handle:
+        key = hashlib.sha256(handle.read() + " ".join([compiler, *LAUNCHER_FLAGS]).encode()).hexdigest()[:16]
+    cached = f"/s2i/cache/s2i-launch-{key}"
+    if not os.path.exists(cached):
+        run(["musl-gcc", *LAUNCHER_FLAGS, "-o", cached + ".tmp", LAUNCHER_SOURCE])
+        os.replace(cached + ".tmp", cached)
+    target = layer_path("launcher", image_path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(cached, target)
+    os.chmod(target, 0o755)
+
+
 def main(build) -> None:
-    """Run `build(step_input)`; a StepError becomes one line and exit 1, never a traceback."""
+    """Run `build(step_input)` and make the launcher; a StepError becomes one line and exit 1, never a traceback."""
     with open(STEP_FILE) as handle:
         step_input = json.load(handle)
     try:
         build(step_input)
+        if step_input.get("launcher"):
+            build_launcher(step_input["launcher"])
     except StepError as exc:
         print(f"s2i: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)

@@ -88,6 +88,10 @@ def build(step: dict) -> None:
         for name in os.listdir(app):
             if name.endswith(".egg-info"):
                 shutil.rmtree(os.path.join(app, name), ignore_errors=True)
+    if step.get("collectstatic"):
+        print("collecting Django's static files (STATIC_ROOT is set)", flush=True)
+        common.run([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], cwd=app,
+                   env=dict(os.environ, PYTHONPATH=app))
     compile_app(app, step["app"])
     launch = step["launch"]
     if "entrypoint" in launch:

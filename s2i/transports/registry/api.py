@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import BinaryIO, Iterator
 from urllib.parse import urlencode
 
+import httpx
+
 from s2i.errors import RegistryError
-from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, sha256_digest
+from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, MAX_DOCUMENT, OCI_INDEX, OCI_MANIFEST, digest_matches, is_digest
 from s2i.transports.registry.client import Registry
+from s2i.transports.registry.retry import with_retries
 
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
 READ_SIZE = 1 << 20
@@ -26,19 +29,19 @@ def ping(registry: Registry) -> None:
     registry.request("GET", "/v2/", scope="", action=f"contacting {registry.host}", ok=(200, 401))
 
 
+def get_document(registry: Registry, path: str, scope: str, action: str, headers: dict | None = None) -> tuple[bytes, str]:
+    """A manifest or config body and its content type; the client refuses it past limits.DOCUMENT_CAP as it reads."""
+    response = registry.request("GET", path, scope=scope, action=action, headers=headers or {})
+    return response.content, response.headers.get("content-type", "").split(";")[0].strip()
+
+
 def get_manifest(registry: Registry, repository: str, identifier: str) -> tuple[bytes, str]:
-    """The manifest's exact bytes and media type, checked against the digest when pinned."""
-    response = registry.request(
-        "GET",
-        f"/v2/{repository}/manifests/{identifier}",
-        scope=pull_scope(repository),
-        action=f"reading {registry.host}/{repository}:{identifier}",
-        headers={"Accept": MANIFEST_ACCEPT},
-    )
-    data = response.content
-    if identifier.startswith("sha256:") and sha256_digest(data) != identifier:
+    """The manifest's exact bytes (bounded) and media type, checked against the digest when pinned."""
+    path, action = f"/v2/{repository}/manifests/{identifier}", f"reading {registry.host}/{repository}:{identifier}"
+    data, media_type = get_document(registry, path, pull_scope(repository), action, {"Accept": MANIFEST_ACCEPT})
+    if is_digest(identifier) and not digest_matches(data, identifier):
         raise RegistryError(f"manifest {identifier} from {registry.host} does not match its digest", "the registry is serving corrupt data")
-    return data, response.headers.get("content-type", "").split(";")[0].strip()
+    return data, media_type
 
 
 def put_manifest(registry: Registry, repository: str, identifier: str, data: bytes, media_type: str) -> None:
@@ -66,27 +69,27 @@ def blob_exists(registry: Registry, repository: str, digest: str) -> bool:
 
 
 def get_blob(registry: Registry, repository: str, digest: str) -> bytes:
-    response = registry.request(
-        "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=f"reading blob {digest}"
-    )
-    if sha256_digest(response.content) != digest:
+    """A small blob (a config) read whole: bounded, then checked against its digest."""
+    data, _ = get_document(registry, f"/v2/{repository}/blobs/{digest}", pull_scope(repository), f"reading blob {digest}")
+    if not digest_matches(data, digest):
         raise RegistryError(f"blob {digest} from {registry.host} does not match its digest", "the registry is serving corrupt data")
-    return response.content
+    return data
 
 
 class BlobReader:
     """A file-like view of a streamed blob download, so uploads can read it in chunks."""
 
     def __init__(self, registry: Registry, repository: str, digest: str):
+        self._registry, self._action = registry, f"reading blob {digest} from {registry.host}/{repository}"
         self._response = registry.request(
-            "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=f"reading blob {digest}", stream=True
+            "GET", f"/v2/{repository}/blobs/{digest}", scope=pull_scope(repository), action=self._action, stream=True
         )
         self._chunks: Iterator[bytes] = self._response.iter_bytes(READ_SIZE)
         self._pending = b""
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self._pending) < size:
-            chunk = next(self._chunks, b"")
+            chunk = self._next_chunk()
             if not chunk:
                 break
             self._pending += chunk
@@ -94,6 +97,16 @@ class BlobReader:
             size = len(self._pending)
         data, self._pending = self._pending[:size], self._pending[size:]
         return data
+
+    def _next_chunk(self) -> bytes:
+        """The next piece, a broken or stalled download named as this registry's temporary error.
+
+        Read inside an upload to another registry, an httpx error would otherwise be blamed on that one.
+        """
+        try:
+            return next(self._chunks, b"")
+        except httpx.TransportError as exc:
+            raise self._registry.transport_error(exc, self._action) from None
 
     def close(self) -> None:
         self._response.close()
@@ -118,13 +131,14 @@ def mount_blob(registry: Registry, repository: str, digest: str, from_repository
     return None if response.status_code == 201 else response.headers["location"]
 
 
-def start_upload(registry: Registry, repository: str) -> str:
+def start_upload(registry: Registry, repository: str, retry: bool = True) -> str:
     response = registry.request(
         "POST",
         f"/v2/{repository}/blobs/uploads/",
         scope=push_scope(repository),
         action=f"starting an upload to {registry.host}/{repository}",
         ok=(202,),
+        retry=retry,
     )
     return response.headers["location"]
 

@@ -24,6 +24,7 @@ _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110 token characters
 _SCHEME = re.compile(rf"\s*({_TOKEN})")
 _PARAM = re.compile(rf'[\s,]*({_TOKEN})\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _ESCAPED = re.compile(r"\\(.)")
+_TOKEN_VALUE = re.compile(r"[\x21-\x7e]{1,65536}")  # printable ASCII, no spaces: fit for a header
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ def parse_challenge(header: str) -> Challenge:
 class Authenticator:
     """One registry's Authorization headers, learnt from its challenges; shared by threads."""
 
-    def __init__(self, client: httpx.Client, credentials: Credentials | None):
+    def __init__(self, client: httpx.Client, credentials: Credentials | None, plain_http: bool = False):
         self._client = client
         self._credentials = credentials
+        self._plain_http = plain_http  # may credentials go to an http:// token realm (loopback, --insecure-registry)
         self._lock = threading.Lock()  # guards the two caches below
         self._fetch_lock = threading.Lock()  # one token request at a time, so threads share it
         self._basic = ""  # once a registry asks for Basic, every request carries it
@@ -61,6 +63,18 @@ class Authenticator:
 
     def __repr__(self) -> str:
         return f"Authenticator(user={self._credentials.username if self._credentials else None!r})"
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret we hold or sent (password, tokens, Authorization values) starred out."""
+        credentials = self._credentials
+        with self._lock:
+            values = [self._basic.partition(" ")[2], *(v.partition(" ")[2] for v in self._bearer.values())]
+        if credentials:
+            values += [credentials.password, credentials.identity_token]
+        # below 4 characters starring every match would garble the message more than it protects
+        for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+            text = text.replace(value, "***")
+        return text
 
     def headers(self, scope: str) -> dict[str, str]:
         """The Authorization header known for `scope`; empty until a challenge taught us one."""
@@ -108,6 +122,7 @@ class Authenticator:
         realm = challenge.params.get("realm")
         if not realm:
             raise AuthError(f"{host} sent a Bearer challenge without a realm", hint=REGISTRY_HINT)
+        self._check_realm(host, realm)
         try:
             reply = self._request_token(realm, challenge.params.get("service", ""), scope)
         except httpx.TransportError as exc:
@@ -116,6 +131,15 @@ class Authenticator:
         self._check_token_reply(reply, response)
         log.debug("got a token from %s for scope %r", realm, scope)
         return _token_from(reply, realm)
+
+    def _check_realm(self, host: str, realm: str) -> None:
+        """A token realm is an http(s) URL; credentials go over plain HTTP only where the registry itself may."""
+        scheme = realm.partition("://")[0].lower()
+        if scheme not in ("http", "https"):
+            raise AuthError(f"{host} names an unusable token server {realm[:100]!r}", hint=REGISTRY_HINT)
+        if scheme == "http" and not self._plain_http and self._credentials:
+            message = f"{host} asks for credentials to be sent to {realm[:100]} over plain HTTP"
+            raise AuthError(message, hint="refused: the registry should name an https token server")
 
     def _request_token(self, realm: str, service: str, scope: str) -> httpx.Response:
         """OAuth2 refresh with an identity token, like Docker; else GET with Basic or anonymous."""
@@ -180,6 +204,8 @@ def _token_from(reply: httpx.Response, realm: str) -> str:
         token = None
     if not isinstance(token, str) or not token:
         raise AuthError(f"the token server {realm} returned no token", hint=REGISTRY_HINT)
+    if not _TOKEN_VALUE.fullmatch(token):
+        raise AuthError(f"the token server {realm} returned a token that cannot go in a header", hint=REGISTRY_HINT)
     return token
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from s2i.errors import AuthError, RegistryError
 from s2i.oci.reference import host_name, is_loopback
 from s2i.transports.registry.auth import Authenticator
 from s2i.transports.registry.credentials import Credentials, lookup
+from s2i.transports.registry.limits import BUDGET, Budget, Refused, event_hooks
 from s2i.transports.registry.retry import with_retries
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+DETAIL_LIMIT = 300  # characters of a registry's own error text we repeat
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # a registry's text must not drive the terminal
 
 _HINTS = {
     "UNAUTHORIZED": "check your credentials in ~/.docker/config.json or --username/--password-stdin",
@@ -37,11 +41,11 @@ class RegistryOptions:
     credentials: Credentials | None = None  # from the command line; beats config.json
     retries: int = 5
     backoff: float = 0.5
-    timeout: float = 60.0
+    timeout: float = 60.0  # seconds: connect, each read or write, and each exchange beyond its bytes (limits.Budget)
     transport: httpx.BaseTransport | None = field(default=None, compare=False)  # tests swap it
 
 
-def registry_error(response: httpx.Response, action: str) -> RegistryError:
+def registry_error(response: httpx.Response, action: str, redact=lambda text: text) -> RegistryError:
     """One line from the OCI error body: the registry's code and message, plus how to fix it."""
     codes, messages = [], []
     try:
@@ -51,6 +55,7 @@ def registry_error(response: httpx.Response, action: str) -> RegistryError:
     except (ValueError, AttributeError):
         pass
     detail = "; ".join(f"{c}: {m}" if m != c else c for c, m in zip(codes, messages)) or response.reason_phrase
+    detail = _UNPRINTABLE.sub(" ", redact(detail))[:DETAIL_LIMIT]
     hint = next((_HINTS[c] for c in codes if c in _HINTS), "")
     if response.status_code in (401, 403) and not hint:
         hint = _HINTS["UNAUTHORIZED"]
@@ -74,12 +79,14 @@ class Registry:
         self.insecure = host in options.insecure_hosts or host_name(host) in options.insecure_hosts
         self.client = httpx.Client(
             verify=self._verify(),
-            timeout=httpx.Timeout(options.timeout, connect=10.0),
+            timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 10.0)),
             transport=options.transport,
             follow_redirects=True,
+            headers={"Accept-Encoding": "identity"},  # so a capped answer cannot inflate past its cap
+            event_hooks=event_hooks(options.timeout),
         )
         credentials = options.credentials or lookup(host)
-        self.auth = Authenticator(self.client, credentials)
+        self.auth = Authenticator(self.client, credentials, plain_http=self.may_use_http)
         self._base_url: str | None = None
         self._lock = threading.Lock()
 
@@ -135,16 +142,26 @@ class Registry:
         try:
             response = self._send_authorised(method, path, scope, stream, kwargs)
         except httpx.TransportError as exc:
-            raise RegistryError(
-                f"{action}: cannot reach {self.host}: {exc}",
-                "check the registry is running and the address is right",
-                temporary=True,
-            ) from None
+            raise self.transport_error(exc, action) from None
+        except Refused as exc:
+            raise RegistryError(f"{action}: {exc}", "check that the address points at an OCI registry") from None
         if response.status_code in ok:
             return response
         if stream:
             response.read()
-        raise registry_error(response, action)
+        # a hostile registry may echo our Authorization header back in its error text
+        raise registry_error(response, action, self.auth.redact)
+
+    def transport_error(self, exc: httpx.TransportError, action: str) -> RegistryError:
+        """A dropped, refused or stalled connection as a temporary error, so the retry policy sees it."""
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            message, hint = f"cannot reach {self.host}: {exc}", "check the registry is running and the address is right"
+        elif isinstance(exc, httpx.TimeoutException):
+            message = f"{self.host} stopped answering ({exc or 'timed out'})"
+            hint = f"the registry hangs or is too slow; try again later, or raise S2I_REGISTRY_TIMEOUT (now {self.options.timeout:g}s)"
+        else:
+            message, hint = f"lost the connection to {self.host}: {exc}", "check the registry and the network, then push again"
+        return RegistryError(self.auth.redact(f"{action}: {message}"), hint, temporary=True)
 
     def _send_authorised(self, method: str, path: str, scope: str, stream: bool, kwargs: dict) -> httpx.Response:
         url = self.url(path)
@@ -161,7 +178,9 @@ class Registry:
         return response
 
     def _send(self, method: str, url: str, headers: dict, stream: bool, kwargs: dict) -> httpx.Response:
-        request = self.client.build_request(method, url, headers=headers, **kwargs)
+        # a streamed answer (a blob) is read piecewise by the caller, so only its pace is bounded
+        extensions = {BUDGET: Budget(self.options.timeout, cap=None)} if stream else None
+        request = self.client.build_request(method, url, headers=headers, extensions=extensions, **kwargs)
         return self.client.send(request, stream=stream)
 
     def close(self) -> None:

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 
 from s2i.errors import S2IError
-from s2i.oci.image import Image, assemble, select_platform
+from s2i.oci.image import CheckedReader, Image, assemble, parse_manifest, select_platform
 from s2i.oci.reference import Reference
-from s2i.oci.types import INDEX_TYPES, MANIFEST_TYPES
+from s2i.oci.types import INDEX_TYPES, MALFORMED, MANIFEST_TYPES, load_document
 from s2i.transports.registry import api
 from s2i.transports.registry.client import Registry
 
@@ -20,33 +20,39 @@ class RemoteBlob:
     registry: Registry
     repository: str
     digest: str
+    size: int
 
     @property
     def origin(self) -> tuple[str, str]:
         return (self.registry.host, self.repository)
 
     def open(self):
-        return api.BlobReader(self.registry, self.repository, self.digest)
+        """The download, checked as it is read: a registry serving other bytes fails the read that ends it."""
+        reader = api.BlobReader(self.registry, self.repository, self.digest)
+        return CheckedReader(reader, self.digest, self.size, f"{self.registry.host}/{self.repository}")
 
 
-def media_type_of(data: bytes, header_type: str) -> str:
-    declared = json.loads(data).get("mediaType")
+def media_type_of(data: bytes, header_type: str, where: str) -> str:
+    declared = load_document(data, where).get("mediaType")
+    if not isinstance(declared, (str, type(None))):
+        raise S2IError(f"{where}: mediaType is not a string", MALFORMED)
     return declared or header_type
 
 
 def read_image(registry: Registry, reference: Reference, platform: dict) -> Image:
+    where = f"manifest of {reference}"
     data, header_type = api.get_manifest(registry, reference.repository, reference.identifier)
-    media_type = media_type_of(data, header_type)
+    media_type = media_type_of(data, header_type, where)
     if media_type in INDEX_TYPES:
-        chosen = select_platform(json.loads(data), platform)
+        chosen = select_platform(json.loads(data), platform, f"index of {reference}")
         data, header_type = api.get_manifest(registry, reference.repository, chosen.digest)
-        media_type = media_type_of(data, header_type)
+        media_type = media_type_of(data, header_type, where)
     if media_type not in MANIFEST_TYPES:
         raise S2IError(
             f"{reference} is a {media_type or 'schema 1'} manifest, which s2i cannot read",
             "use an image with an OCI or Docker v2 schema 2 manifest",
         )
-    manifest = json.loads(data)
-    config_bytes = api.get_blob(registry, reference.repository, manifest["config"]["digest"])
-    sources = [RemoteBlob(registry, reference.repository, layer["digest"]) for layer in manifest.get("layers", [])]
-    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository))
+    config, layers = parse_manifest(data, where)
+    config_bytes = api.get_blob(registry, reference.repository, config.digest)
+    sources = [RemoteBlob(registry, reference.repository, layer.digest, layer.size) for layer in layers]
+    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository), where=str(reference))

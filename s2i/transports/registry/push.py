@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-
-from s2i.errors import RegistryError
 from s2i.oci.image import BlobSource, BytesBlob, Image
 from s2i.oci.reference import Reference
 from s2i.oci.types import Descriptor
@@ -33,8 +31,9 @@ def ensure_blob(registry: Registry, repository: str, descriptor: Descriptor, sou
     locations = [location] if location else []
 
     def upload() -> BlobResult:
-        # a broken upload session cannot be resumed: each retry starts a new one
-        upload_location = locations.pop() if locations else api.start_upload(registry, repository)
+        # a broken upload session cannot be resumed: each retry starts a new one; its requests do not
+        # retry themselves, or a hanging registry would cost retries squared
+        upload_location = locations.pop() if locations else api.start_upload(registry, repository, retry=False)
         _upload(registry, repository, upload_location, descriptor, source, progress)
         return BlobResult(digest, size, "uploaded")
 
@@ -56,8 +55,6 @@ def _upload(registry: Registry, repository: str, location: str, descriptor: Desc
                     progress(digest, done[0], size)
 
             api.upload_chunked(registry, repository, location, digest, size, handle, CHUNK_SIZE, advance)
-    except httpx.TransportError as exc:
-        raise RegistryError(f"uploading blob {digest}: connection lost ({exc})", "check the registry", temporary=True) from None
     finally:
         handle.close()
     if progress:
@@ -70,8 +67,19 @@ def push_image(registry: Registry, reference: Reference, image: Image, jobs: int
     blobs: list[tuple[Descriptor, BlobSource]] = [(layer.descriptor, layer.source) for layer in image.layers]
     blobs.append((image.config_descriptor, BytesBlob(image.config_bytes, image.origin)))
     unique = list({descriptor.digest: (descriptor, source) for descriptor, source in blobs}.values())
+    failed = threading.Event()
+
+    def push_blob(descriptor: Descriptor, source: BlobSource) -> BlobResult | None:
+        if failed.is_set():
+            return None  # another blob failed, so the push fails: send no more
+        try:
+            return ensure_blob(registry, repository, descriptor, source, progress)
+        except BaseException:
+            failed.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(ensure_blob, registry, repository, d, s, progress) for d, s in unique]
+        futures = [pool.submit(push_blob, d, s) for d, s in unique]
         results = [future.result() for future in futures]
     api.put_manifest(registry, repository, reference.tag or image.digest, image.manifest_bytes, image.media_type)
     return image.digest, results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import time
 from typing import Callable, TypeVar
 
@@ -13,10 +15,23 @@ MAX_DELAY = 30.0  # a Retry-After of hours is a registry asking us to give up; w
 
 
 def delay(attempt: int, backoff: float, retry_after: str | None = None) -> float:
-    """Retry-After (seconds) when the registry sent one, else backoff * 2^attempt; never above MAX_DELAY."""
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), MAX_DELAY)
+    """Retry-After (seconds or an HTTP date) when the registry sent one, else backoff * 2^attempt; at most MAX_DELAY."""
+    asked = _retry_after_seconds(retry_after.strip()) if retry_after else None
+    if asked is not None:
+        return min(max(asked, 0.0), MAX_DELAY)
     return min(backoff * (2**attempt), MAX_DELAY)
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
 
 
 def with_retries(attempts: int, backoff: float, operation: Callable[[], T], what: str) -> T:

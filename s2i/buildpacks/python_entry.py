@@ -1,0 +1,134 @@
+"""Where a Python app starts: a Procfile, its scripts, Django, a WSGI/ASGI object, or a script file."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from s2i.buildpacks.base import procfile_command, read_text
+from s2i.errors import UsageError
+
+VENV = "/opt/venv"
+APP = "/app"
+PROJECT_LIB = "/app/.s2i-lib"
+SCRIPT_FILES = ("app.py", "main.py", "wsgi.py", "__main__.py")
+MODULE_FILES = ("app.py", "main.py", "wsgi.py", "asgi.py", "server.py", "app/main.py", "app/__init__.py", "src/main.py")
+MAIN_BLOCK = re.compile(r"""^if __name__ == ['"]__main__['"]""", re.MULTILINE)
+APP_OBJECT = re.compile(r"^(app|application)\s*(?::[^=\n]*)?=\s*(?:[\w]+\.)*(\w+)\(", re.MULTILINE)
+FACTORY = re.compile(r"^def create_app\(", re.MULTILINE)
+ASGI_CLASSES = {"FastAPI", "Starlette", "Quart", "Litestar", "get_asgi_application"}
+DJANGO_SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+PORT = "$PORT"  # expanded by the image's launcher at start
+SERVER_HINT = "add gunicorn (WSGI) or uvicorn (ASGI) to the dependencies, or write a Procfile web: line"
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_names(lines: list[str]) -> set[str]:
+    """Distribution names in requirement lines (options, -r includes and paths are skipped)."""
+    names = set()
+    for line in lines:
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if match and not line.lstrip().startswith(("-", ".", "/")):
+            names.add(normalise(match.group(1)))
+    return names
+
+
+def resolve_command(word: str, project_scripts: set[str]) -> str:
+    """Where a command's first word lives at run time: the app, the project's wheel, else the venv."""
+    if word.startswith("/"):
+        return word
+    if "/" in word:
+        return posixpath.normpath(posixpath.join(APP, word))
+    if word in project_scripts:
+        return f"{PROJECT_LIB}/bin/{word}"
+    return f"{VENV}/bin/{word}"
+
+
+def scripts_of(pyproject: dict) -> dict:
+    return pyproject.get("project", {}).get("scripts") or pyproject.get("tool", {}).get("poetry", {}).get("scripts") or {}
+
+
+def chosen_script(scripts: dict, pyproject: dict) -> str:
+    """The only script, else the one named like the project, else the first by name."""
+    project = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get("poetry", {}).get("name") or ""
+    named = [name for name in scripts if normalise(name) == normalise(project)]
+    return named[0] if len(scripts) > 1 and named else sorted(scripts)[0]
+
+
+def module_of(rel: str) -> str:
+    parts = rel[:-3].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def serve(target: str, asgi: bool, deps: set[str]) -> list[str]:
+    """A production server for `module:object` bound to 0.0.0.0:$PORT, from the app's own dependencies."""
+    if asgi and "uvicorn" in deps:
+        return [f"{VENV}/bin/uvicorn", target, "--host", "0.0.0.0", "--port", PORT]
+    if asgi and "hypercorn" in deps:
+        return [f"{VENV}/bin/hypercorn", "--bind", f"0.0.0.0:{PORT}", target]
+    if not asgi and "gunicorn" in deps:
+        return [f"{VENV}/bin/gunicorn", "--bind", f"0.0.0.0:{PORT}", target]
+    if not asgi and "waitress" in deps:
+        return [f"{VENV}/bin/waitress-serve", f"--listen=0.0.0.0:{PORT}", target]
+    raise UsageError(f"{target} is {'an ASGI' if asgi else 'a WSGI'} app but no server to run it is among its dependencies", SERVER_HINT)
+
+
+def django(tree: Path, deps: set[str]) -> tuple[list[str], str, bool] | None:
+    """(command, why, collectstatic) for a Django project: its wsgi (gunicorn) or asgi (uvicorn) module."""
+    match = DJANGO_SETTINGS.search(read_text(tree, "manage.py") or "")
+    if not match:
+        return None
+    package = match.group(1).rsplit(".", 1)[0]
+    settings = read_text(tree, match.group(1).replace(".", "/") + ".py") or ""
+    collectstatic = "STATIC_ROOT" in settings
+    if "gunicorn" in deps and (tree / package / "wsgi.py").is_file():
+        return serve(f"{package}.wsgi:application", False, deps), f"Django ({package}.wsgi, gunicorn)", collectstatic
+    if {"uvicorn", "hypercorn"} & deps and (tree / package / "asgi.py").is_file():
+        return serve(f"{package}.asgi:application", True, deps), f"Django ({package}.asgi)", collectstatic
+    raise UsageError(f"Django project {package}: no server to run it among its dependencies", SERVER_HINT)
+
+
+def web_object(tree: Path, deps: set[str]) -> tuple[list[str], str] | None:
+    """An `app`/`application` object (or a `create_app` factory) in a well-known module, with no main block."""
+    for rel in MODULE_FILES:
+        text = read_text(tree, rel)
+        if text is None or MAIN_BLOCK.search(text):
+            continue
+        found = APP_OBJECT.search(text)
+        if found:
+            target = f"{module_of(rel)}:{found.group(1)}"
+            return serve(target, found.group(2) in ASGI_CLASSES, deps), f"{found.group(1)} object in {rel}"
+        if FACTORY.search(text):
+            return serve(f"{module_of(rel)}:create_app()", False, deps), f"create_app() in {rel}"
+    return None
+
+
+def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[str]) -> tuple[list[str] | None, str, bool]:
+    """(command, why, collectstatic), in order: Procfile web:, the project's scripts, Django, a script
+    file with a main block, a WSGI/ASGI object served by the server its dependencies bring."""
+    scripts = scripts_of(pyproject)
+    installed = set(scripts) if installs_project else set()
+    words = procfile_command(tree)
+    if words:
+        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:", False
+    if scripts:
+        name = chosen_script(scripts, pyproject)
+        table = "[project.scripts]" if pyproject.get("project", {}).get("scripts") else "[tool.poetry.scripts]"
+        return [resolve_command(name, installed)], f"{table} {name}", False
+    found = django(tree, deps)
+    if found:
+        return found
+    for candidate in SCRIPT_FILES:
+        if MAIN_BLOCK.search(read_text(tree, candidate) or ""):
+            return [f"{VENV}/bin/python", f"{APP}/{candidate}"], candidate, False
+    served = web_object(tree, deps)
+    if served:
+        return (*served, False)
+    for candidate in SCRIPT_FILES:
+        if (tree / candidate).is_file():
+            return [f"{VENV}/bin/python", f"{APP}/{candidate}"], candidate, False
+    return None, "", False

@@ -1,0 +1,50 @@
+"""The run-time contract of every built image: $PORT, Procfile commands without a shell, PID 1 duties."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.e2e.test_build import APPS, app_copy, built, http_get
+from tests.e2e.helpers import run_image, skopeo_inspect, start_image
+
+pytestmark = pytest.mark.e2e
+
+
+def test_procfile_app_gets_port_and_defaults_and_stops_on_sigterm(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "py-procfile")
+    reference = built(builder("build", app, f"{registry.host}/procfile:1"))
+    config = skopeo_inspect(f"docker://{reference}", config=True)["config"]
+    assert config["Entrypoint"][0] == "/s2i/launch" and "PORT=8080" in config["Env"]
+    assert config["ExposedPorts"] == {"8080/tcp": {}}
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
+        assert http_get("http://127.0.0.1:8080/") == "port=8080 workers=2\n"
+    with start_image(f"docker://{reference}", env={"PORT": "9191", "WEB_CONCURRENCY": "3"}, wait_for_port=9191, timeout=30) as container:
+        assert http_get("http://127.0.0.1:9191/") == "port=9191 workers=3\n"
+        # the app is PID 2 under the launcher: SIGTERM reaches it (as PID 1 it would be ignored)
+        started = time.monotonic()
+        subprocess.run(["runc", "kill", container.id, "TERM"], check=True, timeout=10)
+        container.proc.wait(timeout=5)
+        assert time.monotonic() - started < 2
+
+
+def test_go_app_reads_its_templates_at_run_time_on_port(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "go-templates"), f"{registry.host}/greeter:1"))
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
+        assert http_get("http://127.0.0.1:8080/") == "hello from templates\n"
+    with start_image(f"docker://{reference}", env={"PORT": "9292"}, wait_for_port=9292, timeout=30):
+        assert http_get("http://127.0.0.1:9292/") == "hello from templates\n"
+
+
+def test_go_main_package_without_go_mod(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "go-nomod"), f"{registry.host}/nomod:1"))
+    assert run_image(f"docker://{reference}").stdout == "hello without a module\n"
+
+
+def test_django_with_sqlite_beside_its_code_and_collected_static_files(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "py-django"), f"{registry.host}/django:1", timeout=600))
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=60):
+        assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 1, body { color: teal }\n"
+        assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 2, body { color: teal }\n"
