@@ -1,8 +1,10 @@
-"""Writing files so that a reader, or a process killed half-way, never sees half of one."""
+"""Writing files so that no reader sees half of one; reading untrusted ones without following links, blocking or bloat."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,3 +30,37 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 def atomic_write(path: Path, data: bytes) -> None:
     with atomic_file(path) as handle:
         handle.write(data)
+
+
+class NotRegularFile(OSError):
+    """A link, FIFO, socket, device or directory where a regular file was wanted."""
+
+
+def open_regular(path: Path | str, dir_fd: int | None = None) -> int:
+    """A read fd on the regular file at `path`, never blocking; NotRegularFile for a final link or a special file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a link (O_NOFOLLOW), a socket
+            raise NotRegularFile(exc.errno, "not a regular file", str(path)) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
+def read_limited(fd: int, limit: int) -> bytes | None:
+    """All of `fd` (which it closes), or None when it holds more than `limit` bytes."""
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+def read_small(path: Path, limit: int = 1 << 20) -> str | None:
+    """A small regular file's text; None when it is absent, a link, not a regular file, unreadable or too big."""
+    try:
+        data = read_limited(open_regular(path), limit)
+    except OSError:
+        return None
+    return data.decode("utf-8", "replace") if data is not None else None

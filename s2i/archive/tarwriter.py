@@ -105,6 +105,8 @@ def write_tree(root: Path, out: BinaryIO, options: TarOptions = TarOptions()) ->
 
 
 def _walk_under_root(root: Path) -> Iterator[tuple[str, Path]]:
+    if root.is_symlink():  # entries are stored as links, never followed; the root must not be one either
+        raise UsageError(f"layer source {root} is a symlink", "pass the directory itself, not a link to it")
     if not root.is_dir():
         raise UsageError(f"layer source {root} is not a directory", "pass --layer an existing directory")
     for name in sorted(os.listdir(root)):

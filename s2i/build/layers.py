@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from pathlib import Path
 
 from s2i.archive.layer import open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
+from s2i.build.output import META_KEYS, check_keys, read_json
 from s2i.build.plan import BuildPlan
+from s2i.build.source import resolve_inside
 from s2i.buildpacks import LayerSpec
+from s2i.files import open_regular
 from s2i.oci.image import Layer
 from s2i.progress import log
 from s2i.stack.rootfs import unpack_tar_stream
@@ -22,9 +25,20 @@ def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) 
     for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.layer_mtime)):
         digest.update(part.encode() + b"\0")
     for name in spec.key_files:
-        path = app / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+        digest.update(name.encode() + b"\0" + _key_file(app, name) + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+def _key_file(app: Path, name: str) -> bytes:
+    """A key file's bytes, read as the copy will see it: links only inside the app, no FIFO waited on."""
+    rel = resolve_inside(app, name)
+    if rel is None:  # a link out of the app: the copy refuses it, the key never reads it
+        return b"<absent>"
+    try:
+        with os.fdopen(open_regular(app / rel), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b"<absent>"
 
 
 def layer_keys(plan: BuildPlan, app: Path, builder_digest: str) -> dict[str, str]:
@@ -48,8 +62,8 @@ def restore_layers(store: Store, reusable: dict, layers_dir: Path) -> None:
 
 def _layer_meta(output: Path, name: str) -> dict:
     """Facts a layer's build step recorded (labels such as resolved versions), kept with the reused layer."""
-    path = output / "meta" / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    rel = f"meta/{name}.json"
+    return check_keys(read_json(output, rel) or {}, rel, META_KEYS)
 
 
 def export_layers(output_layers, output: Path, store: Store, media_type: str, compression: str, mtime: int,

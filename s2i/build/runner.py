@@ -10,6 +10,7 @@ from typing import TextIO
 
 from s2i.buildpacks import steps
 from s2i.errors import S2IError
+from s2i.build.output import LAUNCH_KEYS, check_keys, read_json, real_dir
 from s2i.build.plan import SANDBOX_CA, BuildPlan
 from s2i.build.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
 
@@ -60,15 +61,13 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         workdir="/workspace",
     )
     run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log)
-    try:
-        launch = json.loads((output / "launch.json").read_text())
-    except (FileNotFoundError, ValueError):
-        raise S2IError(f"the {plan.buildpack.name} buildpack wrote no valid launch.json", "this is a buildpack bug; report it") from None
+    launch = read_json(output, "launch.json")
+    if launch is None:
+        raise S2IError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")
     layers = []
     for spec in plan.layers:
-        directory = output / "layers" / spec.name
-        if spec.name in reused or directory.is_dir():
-            layers.append((spec.name, directory))
+        if spec.name in reused or real_dir(output, f"layers/{spec.name}"):
+            layers.append((spec.name, output / "layers" / spec.name))
     if not layers:
         raise S2IError("the build produced nothing to put in the image", "check the build output above")
-    return BuildOutput(tuple(layers), launch)
+    return BuildOutput(tuple(layers), check_keys(launch, "launch.json", LAUNCH_KEYS))

@@ -2,88 +2,136 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 from pathlib import Path
 
+from s2i.build.ignore import any_match, compile_rules, is_ignored, must_walk
 from s2i.errors import UsageError
+from s2i.files import NotRegularFile, open_regular, read_limited
+from s2i.progress import log
 
 ALWAYS_SKIPPED = (".git", ".s2i")
+MAX_LINK_HOPS = 40
+MAX_APP_FILE = 1 << 20
+
+
+def resolve_inside(app: Path, rel: str) -> str | None:
+    """Where `rel` leads, following links as a chroot at `app` would; None when it leaves the app or loops."""
+    done: list[str] = []
+    pending = rel.split("/")
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not done:
+                return None
+            done.pop()
+            continue
+        done.append(part)
+        path = os.path.join(app, *done)
+        if os.path.islink(path):
+            hops += 1
+            target = os.readlink(path)
+            if hops > MAX_LINK_HOPS or target.startswith("/"):
+                return None
+            done.pop()
+            pending = target.split("/") + pending
+    return "/".join(done)
+
+
+def read_app_file(app: Path, name: str, limit: int = MAX_APP_FILE) -> str | None:
+    """A small settings file of the app as text; None when absent. Links are followed only inside the app."""
+    rel = resolve_inside(app, name)
+    if rel is None:
+        raise UsageError(f"{app / name} is a symlink that leads out of the app", f"make {name} a file inside the app")
+    try:
+        data = read_limited(open_regular(app / rel), limit)
+    except FileNotFoundError:
+        return None
+    except NotRegularFile:
+        raise UsageError(f"{app / name} is not a regular file", f"make {name} a plain text file") from None
+    if data is None:
+        raise UsageError(f"{app / name} is larger than {limit >> 20} MiB", f"s2i reads {name} whole; shrink it")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise UsageError(f"{app / name} is not UTF-8 text", "save it as UTF-8") from None
 
 
 def read_ignore_patterns(app: Path) -> list[str]:
     for name in (".s2iignore", ".dockerignore"):
-        path = app / name
-        if path.is_file():
-            lines = [line.strip() for line in path.read_text().splitlines()]
-            return [line for line in lines if line and not line.startswith("#")]
+        text = read_app_file(app, name)
+        if text is not None:
+            return text.splitlines()
     return []
 
 
-def _normalise(pattern: str) -> str:
-    return pattern.strip().lstrip("/").rstrip("/").removeprefix("./")
+def _shown(rel: str) -> str:
+    """A path as one printable line, whatever bytes its name holds."""
+    shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return shown if shown.isprintable() else repr(shown)[1:-1]
 
 
-def _matches(rel: str, pattern: str) -> bool:
-    """Docker's rules, close enough: a pattern names a path or any directory above it."""
-    pattern = _normalise(pattern)
-    if not pattern:
-        return False
-    parts = rel.split("/")
-    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-    return any(fnmatch.fnmatchcase(prefix, pattern) or fnmatch.fnmatchcase(prefix, pattern.replace("**/", "")) for prefix in prefixes)
+def _check_name(rel: str) -> None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{_shown(rel)}: the name is not valid UTF-8", "rename it, or list it in .s2iignore") from None
 
 
-def is_ignored(rel: str, patterns: list[str]) -> bool:
-    ignored = False
-    for pattern in patterns:
-        negated = pattern.startswith("!")
-        if _matches(rel, pattern[1:] if negated else pattern):
-            ignored = not negated
-    return ignored
+def _check_link(app: Path, rel: str) -> str:
+    target = os.readlink(app / rel)
+    if resolve_inside(app, rel) is None:
+        raise UsageError(f"{rel} is a symlink to {target}, outside the app", "make it point inside the app, or list it in .s2iignore")
+    return target
 
 
-def _check_link(app: Path, path: Path, rel: str) -> None:
-    target = os.readlink(path)
-    resolved = os.path.normpath(os.path.join(os.path.dirname(rel), target))
-    if os.path.isabs(target) or resolved == ".." or resolved.startswith("../"):
-        raise UsageError(
-            f"{rel} is a symlink to {target}, outside the app",
-            f"make it point inside the app, or list it in .s2iignore",
-        )
+def _copy_file(source: Path, target: Path) -> None:
+    """A regular file opened without following links or blocking: what was checked is what is copied."""
+    with os.fdopen(open_regular(source), "rb") as reader, open(target, "wb") as writer:
+        shutil.copyfileobj(reader, writer)
+    shutil.copystat(source, target, follow_symlinks=False)
 
 
 def copy_source(app: Path, dest: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> int:
     """Copy what the build may see; returns the number of files. Links stay links and must stay inside."""
-    patterns = read_ignore_patterns(app) + list(exclude)
-    count = 0
-    for directory, dirs, files in os.walk(app):
-        rel_dir = os.path.relpath(directory, app)
-        rel_dir = "" if rel_dir == "." else rel_dir
-        keep_dirs = []
-        for name in sorted(dirs):
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            if name in ALWAYS_SKIPPED or is_ignored(rel, patterns):
+    rules = compile_rules([*read_ignore_patterns(app), *exclude], "ignore patterns (.s2iignore, .dockerignore, exclude)")
+    wanted = compile_rules(include, "include")
+    count, pending = 0, [""]
+    while pending:  # a stack, not recursion: a deep hostile tree cannot exhaust Python's
+        rel_dir = pending.pop()
+        with os.scandir(app / rel_dir) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.name in ALWAYS_SKIPPED:
                 continue
-            path = Path(directory) / name
-            if path.is_symlink():
-                files.append(name)  # copied as a link, never walked into
+            ignored = is_ignored(rel, rules)
+            if entry.is_dir(follow_symlinks=False):
+                if not ignored:
+                    _check_name(rel)
+                    (dest / rel).mkdir(parents=True, exist_ok=True)
+                if not ignored or must_walk(rel, rules):
+                    pending.append(rel)
                 continue
-            keep_dirs.append(name)
-            (dest / rel).mkdir(parents=True, exist_ok=True)
-        dirs[:] = keep_dirs
-        for name in sorted(files):
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            if is_ignored(rel, patterns) or (include and not any(_matches(rel, p) for p in include)):
+            if ignored or (wanted and not any_match(rel, wanted)):
                 continue
-            path = Path(directory) / name
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_symlink():
-                _check_link(app, path, rel)
-                os.symlink(os.readlink(path), target)
-            elif path.is_file():
-                shutil.copy2(path, target)
-                count += 1
+            _check_name(rel)
+            count += _copy_entry(app, dest, rel, entry)
     return count
+
+
+def _copy_entry(app: Path, dest: Path, rel: str, entry: os.DirEntry) -> int:
+    target = dest / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if entry.is_symlink():
+        os.symlink(_check_link(app, rel), target)
+        return 0
+    if entry.is_file(follow_symlinks=False):
+        _copy_file(app / rel, target)
+        return 1
+    log(f"skipping {_shown(rel)}: not a file, directory or link (a FIFO, socket or device)")
+    return 0

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from s2i import __version__
-from s2i.cli.options import key_values, parse_layer_arg, parse_owner, parse_secrets, registry_options, split_command
+from s2i.cli.options import (GivenPath, check_log_file, env_flags, given, key_values, os_error, parse_layer_arg, parse_owner, parse_secrets,
+                             registry_options, split_command)
 from s2i.errors import S2IError
 
 
@@ -39,17 +40,18 @@ def cli() -> None:
 @registry_options
 def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, port, owner, compression, as_json, context):
     """Append each --layer DIR to BASE and write the result to TARGET."""
+    from s2i.build.config import parse_port, parse_user
     from s2i.commands.image import append as run_append
     from s2i.oci.mutate import ConfigChanges
 
     changes = ConfigChanges(
         entrypoint=split_command(entrypoint),
         cmd=split_command(cmd),
-        env=key_values(env, "--env"),
+        env=env_flags(env),
         workdir=workdir,
-        user=user,
+        user=parse_user(user, "--user") if user is not None else None,
         labels=key_values(label, "--label"),
-        ports=tuple(port),
+        ports=tuple(parse_port(p, "--port") for p in port),
         created_by="s2i append",
     )
     layer_dirs = [parse_layer_arg(arg) for arg in layers]
@@ -81,21 +83,21 @@ def inspect(reference, as_json, context):
 
 
 def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
-    from s2i.build.config import AppConfig
+    from s2i.build.config import AppConfig, parse_port, parse_user
 
     return AppConfig(
         run_image=run_image,
         stack=stack_name,
         entrypoint=split_command(entrypoint),
         cmd=split_command(cmd),
-        env=key_values(env, "--env"),
-        ports=tuple(port),
-        user=user,
+        env=env_flags(env),
+        ports=tuple(parse_port(p, "--port") for p in port),
+        user=parse_user(user, "--user") if user is not None else None,
     )
 
 
 @cli.command()
-@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("app", type=GivenPath(file_okay=False, path_type=Path))
 @click.option("--buildpack", help="Skip detection and use this buildpack.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def detect(app, buildpack, as_json):
@@ -107,8 +109,8 @@ def detect(app, buildpack, as_json):
 
 
 @cli.command()
-@click.argument("app", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("destination", required=False)
+@click.argument("app", type=GivenPath(file_okay=False, path_type=Path))
+@click.argument("destination", required=False, callback=given)
 @click.option("--buildpack", help="Skip detection and use this buildpack.")
 @click.option("--run-image", help="Run base: a stack base (static, scratch, base, python, alpine) or a registry image.")
 @click.option("--stack", "stack_name", help="Stack to build with (default debian-bookworm).")
@@ -117,7 +119,7 @@ def detect(app, buildpack, as_json):
 @click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
 @click.option("--port", multiple=True, metavar="N[/PROTO]")
 @click.option("--user", help="Run as this user (default 65532 on bases that have it).")
-@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write the build output here.")
+@click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the build output here.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
               help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
@@ -178,9 +180,14 @@ def main() -> None:
     except S2IError as exc:
         click.echo(f"s2i: error: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # disk full, a path too long, ...: one line, not a traceback
+        click.echo(f"s2i: error: {os_error(exc).one_line()}", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("s2i: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # click's own usage errors, as one line like ours
+        context = getattr(exc, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context else ""
+        click.echo(f"s2i: error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)

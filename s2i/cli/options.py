@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from s2i.errors import UsageError
+from s2i.errors import S2IError, UsageError
 from s2i.oci.image import parse_platform
 
 
@@ -23,6 +24,56 @@ def key_values(values: tuple[str, ...], flag: str) -> tuple[tuple[str, str], ...
             raise UsageError(f"{flag} {value!r} is not KEY=VALUE", f"write it as {flag} KEY=VALUE")
         pairs.append((key, rest))
     return tuple(pairs)
+
+
+def env_flags(values: tuple[str, ...], flag: str = "--env") -> tuple[tuple[str, str], ...]:
+    from s2i.build.config import env_name
+
+    pairs = key_values(values, flag)
+    for key, _ in pairs:
+        env_name(key, flag)
+    return pairs
+
+
+class GivenPath(click.Path):
+    """A path argument that refuses "", which an unset shell variable gives, instead of taking it for "."."""
+
+    def convert(self, value, param, ctx):
+        return super().convert(given(ctx, param, value), param, ctx)
+
+
+def given(ctx, param, value):
+    """Callback: a value given as "" (an unset variable, most likely) is a usage error, not the default."""
+    if isinstance(value, str) and not value.strip():
+        name = param.opts[-1] if param.param_type_name == "option" else param.human_readable_name
+        raise UsageError(f"{name} is empty", "an unset variable? give a value, or leave it out")
+    return value
+
+
+def check_log_file(ctx, param, value: Path | None) -> Path | None:
+    """Callback: --log must name a file in a directory that exists and s2i may write to."""
+    if value is not None and not value.parent.is_dir():
+        raise UsageError(f"--log {value}: there is no directory {value.parent}", "create it first, or log somewhere else")
+    if value is not None and not os.access(value.parent, os.W_OK):
+        raise UsageError(f"--log {value}: cannot write in {value.parent}", "log somewhere you can write")
+    return value
+
+
+OS_HINTS = {
+    errno.ENOSPC: "free some disk space, then run it again",
+    errno.EDQUOT: "free some space under your quota, then run it again",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.EACCES: "check the permissions",
+    errno.EROFS: "the filesystem is read-only; use another directory",
+}
+
+
+def os_error(exc: OSError) -> S2IError:
+    """An OSError that reached the top (disk full, a path too long, ...) as one line."""
+    name = str(exc.filename or "")
+    name = name if len(name) <= 120 else f"{name[:60]}...{name[-40:]}"
+    message = f"{exc.strerror or exc}{': ' + name if name else ''}"
+    return S2IError(message, OS_HINTS.get(exc.errno, ""))
 
 
 def retries() -> int:

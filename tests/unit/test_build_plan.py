@@ -9,7 +9,8 @@ from s2i.build.detect import NoMatchError, detect
 from s2i.errors import UsageError
 from s2i.build.plan import RunImage, image_changes, make_plan
 from s2i.build.sandbox import Bind, Sandbox, bwrap_argv
-from s2i.build.source import copy_source, is_ignored
+from s2i.build.ignore import compile_rules, is_ignored
+from s2i.build.source import copy_source
 from s2i.stack.files import find_stack, load_stack
 
 STACK = load_stack(find_stack("debian-bookworm"))
@@ -137,7 +138,8 @@ def test_source_copy_honours_ignores_and_refuses_links_out(tmp_path):
     count = copy_source(app, tmp_path / "copy")
     copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
     assert copied == [".dockerignore", "docs", "docs/keep.md", "link-inside", "main.c"] and count == 3
-    assert is_ignored("build/deep/x.o", ["build"]) and not is_ignored("src/build.c", ["build"])
+    rules = compile_rules(["build"], "test")
+    assert is_ignored("build/deep/x.o", rules) and not is_ignored("src/build.c", rules)
     os.symlink("/etc/shadow", app / "secret")
     with pytest.raises(UsageError) as caught:
         copy_source(app, tmp_path / "copy2")
