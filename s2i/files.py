@@ -64,3 +64,41 @@ def read_small(path: Path, limit: int = 1 << 20) -> str | None:
     except OSError:
         return None
     return data.decode("utf-8", "replace") if data is not None else None
+
+
+class LeavesRoot(Exception):
+    """A path, or a link on it, leads out of the root it must stay in."""
+
+
+def resolve_in(root: str, parts: list[str], *, follow_last: bool = True, clamp: bool = True, max_hops: int = 40) -> list[str]:
+    """The components of where `parts` lead under root, following links as a chroot at root would.
+
+    A `..` or an absolute link target that would leave root stays at root when `clamp` (an image's
+    rootfs), else raises LeavesRoot (an app's source); more than `max_hops` links raise OSError.
+    """
+    resolved: list[str] = []
+    pending = list(parts)
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not resolved and not clamp:
+                raise LeavesRoot("/".join(parts))
+            resolved = resolved[:-1]
+            continue
+        candidate = os.path.join(root, *resolved, part)
+        if (pending or follow_last) and os.path.islink(candidate):
+            hops += 1
+            if hops > max_hops:
+                raise OSError(f"too many symlinks under {'/'.join(parts)}")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                if not clamp:
+                    raise LeavesRoot("/".join(parts))
+                resolved = []
+            pending = target.split("/") + pending
+            continue
+        resolved.append(part)
+    return resolved

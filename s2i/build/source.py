@@ -8,7 +8,7 @@ from pathlib import Path
 
 from s2i.build.ignore import any_match, compile_rules, is_ignored, must_walk
 from s2i.errors import UsageError
-from s2i.files import NotRegularFile, open_regular, read_limited
+from s2i.files import LeavesRoot, NotRegularFile, open_regular, read_limited, resolve_in
 from s2i.progress import log
 
 ALWAYS_SKIPPED = (".git", ".s2i")
@@ -18,28 +18,10 @@ MAX_APP_FILE = 1 << 20
 
 def resolve_inside(app: Path, rel: str) -> str | None:
     """Where `rel` leads, following links as a chroot at `app` would; None when it leaves the app or loops."""
-    done: list[str] = []
-    pending = rel.split("/")
-    hops = 0
-    while pending:
-        part = pending.pop(0)
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not done:
-                return None
-            done.pop()
-            continue
-        done.append(part)
-        path = os.path.join(app, *done)
-        if os.path.islink(path):
-            hops += 1
-            target = os.readlink(path)
-            if hops > MAX_LINK_HOPS or target.startswith("/"):
-                return None
-            done.pop()
-            pending = target.split("/") + pending
-    return "/".join(done)
+    try:
+        return "/".join(resolve_in(str(app), rel.split("/"), clamp=False, max_hops=MAX_LINK_HOPS))
+    except (LeavesRoot, OSError):
+        return None
 
 
 def read_app_file(app: Path, name: str, limit: int = MAX_APP_FILE) -> str | None:

@@ -83,6 +83,8 @@ def check_settings(buildpack: Buildpack, settings: dict, where: str = "s2i.toml"
 
 def read_text(tree: Path, name: str, limit: int = 1 << 20) -> str | None:
     """A small text file of the source, or None; never follows a link out of the tree."""
+    if name.startswith("/") or ".." in name.split("/"):  # a name built from the app's own text
+        return None
     path = tree / name
     if not path.is_file() or path.is_symlink():
         return None

@@ -77,7 +77,7 @@ def find_stack(name_or_path: str | None) -> Path:
         path = stacks_dir() / f"{name_or_path or DEFAULT_STACK}.toml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in stacks_dir().glob("*.toml"))) or "none"
-        raise UsageError(f"no stack {name_or_path!r} ({path} not found)", f"known stacks: {known}")
+        raise UsageError(f"no stack {name_or_path or DEFAULT_STACK!r} ({path} not found)", f"known stacks: {known}")
     return path
 
 

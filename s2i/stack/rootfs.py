@@ -22,6 +22,7 @@ import zstandard
 
 from s2i.archive.layer import HashingReader, TooLarge, open_uncompressed
 from s2i.errors import S2IError, UsageError
+from s2i.files import resolve_in
 from s2i.oci.image import Image, Layer
 from s2i.oci.types import shorten
 from s2i.store import Store, remove_tree
@@ -72,29 +73,7 @@ def member_parts(name: str) -> list[str] | None:
 
 def resolve(root: str, parts: list[str], follow_last: bool = False) -> str:
     """Join like a chroot would: symlinks resolve inside root, absolute targets are root-relative."""
-    resolved: list[str] = []
-    pending = list(parts)
-    hops = 0
-    while pending:
-        part = pending.pop(0)
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
-        if (pending or follow_last) and os.path.islink(candidate):
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                raise OSError(f"too many symlinks under {'/'.join(parts)}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            pending = [p for p in target.split("/")] + pending
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved)
+    return os.path.join(root, *resolve_in(root, parts, follow_last=follow_last, clamp=True, max_hops=MAX_SYMLINKS))
 
 
 def _remove(path: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from s2i.buildpacks import get_buildpack
@@ -92,3 +94,18 @@ def test_no_entry_point_fails_before_the_build_unless_s2i_toml_names_one(tmp_pat
 def test_requirement_names():
     lines = ["Flask==3.0", "gunicorn[gevent]>=21", "-r base.txt", "./local", "Zope.Interface ; python_version>'3'", "# c"]
     assert requirement_names(lines) == {"flask", "gunicorn", "zope-interface"}
+
+
+def test_a_settings_module_from_manage_py_never_names_a_file_outside_the_app(tmp_path):
+    import os
+    import shutil
+
+    outside = Path(f"/tmp/s2i_outside_{os.getpid()}")  # "/" + "tmp/s2i_outside_N/settings.py" from ".tmp.s2i_outside_N.settings"
+    outside.mkdir(exist_ok=True)
+    try:
+        (outside / "settings.py").write_text("STATIC_ROOT = 'x'\n")
+        module = f".tmp.{outside.name}.settings"
+        app = tree(tmp_path, {"manage.py": f"os.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n", "Procfile": "web: gunicorn x\n"})
+        assert PYTHON.decide(app, {})["collectstatic"] is False
+    finally:
+        shutil.rmtree(outside)
