@@ -13,6 +13,7 @@ from s2i.build.config import AppConfig, load_app_config, override
 from s2i.build.detect import detect
 from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, reusable_layers
+from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.source import copy_source
@@ -37,6 +38,8 @@ class BuildOptions:
     buildpack: str | None = None
     compression: str = "gzip"
     log_file: Path | None = None
+    network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
+    build_timeout: float = 1800
 
 
 def default_destination(app: Path) -> str:
@@ -71,7 +74,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         keys = layer_keys(plan, app, builder.digest)
         reusable = reusable_layers(store, keys)
-        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable))
+        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable),
+                           options.network, Limits(seconds=options.build_timeout))
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, created, keys, reusable)
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}

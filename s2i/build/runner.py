@@ -11,6 +11,7 @@ from typing import TextIO
 from s2i.buildpacks import steps
 from s2i.errors import S2IError
 from s2i.build.plan import SANDBOX_CA, BuildPlan
+from s2i.build.limits import Limits
 from s2i.build.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
 
 
@@ -31,7 +32,8 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
     return path
 
 
-def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None, reused: frozenset[str] = frozenset()) -> BuildOutput:
+def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None, reused: frozenset[str] = frozenset(),
+              network: str = "default", limits: Limits | None = None) -> BuildOutput:
     """Layers named in `reused` come from the store: the step is told to skip them."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
@@ -55,8 +57,9 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         ),
         env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
         workdir="/workspace",
+        network=network,
     )
-    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log)
+    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits)
     try:
         launch = json.loads((output / "launch.json").read_text())
     except (FileNotFoundError, ValueError):
