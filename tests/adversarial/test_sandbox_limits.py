@@ -22,14 +22,19 @@ def assert_nothing_half_written(builder, app) -> None:
     assert not list(store.glob(".build-*"))
 
 
+def failed_build(builder, app, timeout: str) -> tuple[str, float]:
+    """Build `app` with --build-timeout `timeout`; its stderr and how long it took, once it failed."""
+    started = time.monotonic()
+    result = builder("build", app, "--build-timeout", timeout, timeout=300)
+    assert result.returncode == 1, result.stderr
+    return result.stderr, time.monotonic() - started
+
+
 def test_endless_build_is_stopped_at_its_timeout_with_everything_it_started(builder, tmp_path):
     # a background sleeper and a foreground one: both must go
     app = c_app(tmp_path / "endless", "sleep 987651 & sleep 987652")
-    started = time.monotonic()
-    result = builder("build", app, "--build-timeout", "5", timeout=120)
-    elapsed = time.monotonic() - started
-    assert result.returncode == 1, result.stderr
-    assert last_line(result.stderr) == "s2i: error: the build ran longer than 5 s (raise --build-timeout)"
+    stderr, elapsed = failed_build(builder, app, "5")
+    assert last_line(stderr) == "s2i: error: the build ran longer than 5 s (raise --build-timeout)"
     assert elapsed < 30
     assert processes_with("98765") == []
     assert_nothing_half_written(builder, app)
@@ -37,13 +42,10 @@ def test_endless_build_is_stopped_at_its_timeout_with_everything_it_started(buil
 
 def test_fork_bomb_is_capped_stopped_and_named(builder, tmp_path):
     app = c_app(tmp_path / "bomb", "sh -c 'bomb() { bomb | bomb & }; bomb; sleep 876543'")
-    started = time.monotonic()
-    result = builder("build", app, "--build-timeout", "120", timeout=300)
-    elapsed = time.monotonic() - started
-    assert result.returncode == 1, result.stderr
+    stderr, elapsed = failed_build(builder, app, "120")
     limit = max(4096, 256 * (os.cpu_count() or 1))
-    assert re.search(rf"build limits: .*{limit} processes \((pids cgroup|RLIMIT_NPROC)\)", result.stderr)
-    assert last_line(result.stderr) == (
+    assert re.search(rf"build limits: .*{limit} processes \((pids cgroup|RLIMIT_NPROC)\)", stderr)
+    assert last_line(stderr) == (
         f"s2i: error: the build reached the limit of {limit} processes and was stopped "
         "(a build that forks without end, like a fork bomb, cannot finish; fix its build commands)")
     assert elapsed < 60  # stopped at the cap, not at the timeout
