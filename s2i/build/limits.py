@@ -59,6 +59,7 @@ class Confinement:
         self.pids_group: Path | None = None
         self.memory_group: Path | None = None
         self.nproc = False
+        self.peak = 0  # most processes seen at once, where RLIMIT_NPROC has no counter to read
 
     def apply(self) -> None:
         for parent in cgroup_parents(Path("/proc/self/cgroup").read_text()):
@@ -112,7 +113,10 @@ class Confinement:
         if self.pids_group:
             reached = _event(self.pids_group / "pids.events", "max") > 0
         else:
-            reached = self.nproc and self._count() >= self.limits.processes - self.limits.processes // 64
+            # a fork bomb at the cap churns well below it (refused forks exit), so half of it counts;
+            # no real build runs that many processes at once, its threads aside
+            self.peak = max(self.peak, self._count()) if self.nproc else 0
+            reached = self.nproc and self.peak >= self.limits.processes // 2
         if reached:
             return (f"the build reached the limit of {self.limits.processes} processes and was stopped",
                     "a build that forks without end, like a fork bomb, cannot finish; fix its build commands")

@@ -155,7 +155,7 @@ class _Run:
         deadline = time.monotonic() + seconds
 
         def loop() -> None:
-            while not self.done.wait(0.25):
+            while not self.done.wait(0.1):
                 breach = confinement.breach()
                 if time.monotonic() > deadline:
                     breach = (f"the build ran longer than {seconds:g} s", "raise --build-timeout")
@@ -219,6 +219,8 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
                 run.watch(confinement, limits.seconds)
                 os.write(block_w, b"go")
             yield run
+            if info and run.process.wait() != 0 and not run.breach:
+                run.breach = confinement.breach()  # a build that failed at a cap it hit between two samples
         finally:
             run.stop()
 
