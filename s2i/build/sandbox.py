@@ -176,6 +176,8 @@ class _Run:
                 pass
 
     def stop(self) -> None:
+        if self.done.is_set():
+            return
         self.done.set()
         if self.watchdog:  # before the pidfds close under it
             self.watchdog.join()
@@ -207,22 +209,41 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
             os.close(block_r)
         run = _Run(process)
         try:
-            info = _read_info(info_r)
-            if info:  # else bwrap failed before making the sandbox, and its output says why
-                run.pidfds.append(os.pidfd_open(info["child-pid"]))
-                confinement = Confinement(limits, info["child-pid"], f"pid:[{info['pid-namespace']}]")
-                cleanup.callback(confinement.release)
-                confinement.apply()
-                if sandbox.network == "default":
-                    cleanup.enter_context(netns.outbound(info["child-pid"], scratch))
-                progress(f"build limits: {confinement.summary()}; {NETWORK_NOTES[sandbox.network]}")
-                run.watch(confinement, limits.seconds)
-                os.write(block_w, b"go")
+            confinement = _prepare(run, _read_info(info_r), sandbox, limits, scratch, cleanup)
+            try:
+                if confinement:
+                    os.write(block_w, b"go")
+            except BrokenPipeError:
+                pass  # bwrap failed before making the sandbox, and its output says why
             yield run
-            if info and run.process.wait() != 0 and not run.breach:
+            if confinement and run.process.wait() != 0 and not run.breach:
                 run.breach = confinement.breach()  # a build that failed at a cap it hit between two samples
         finally:
             run.stop()
+
+
+def _prepare(run: _Run, info: dict | None, sandbox: Sandbox, limits: Limits, scratch: Path, cleanup: ExitStack) -> Confinement | None:
+    """Limits and network around the sandbox bwrap made (described by `info`), before its command runs."""
+    if not info:
+        return None
+    try:
+        run.pidfds.append(os.pidfd_open(info["child-pid"]))
+        confinement = Confinement(limits, info["child-pid"], f"pid:[{info['pid-namespace']}]")
+        cleanup.callback(confinement.release)
+        confinement.apply()
+        if sandbox.network == "default":
+            cleanup.enter_context(netns.outbound(info["child-pid"], scratch))
+    except (S2IError, OSError) as exc:
+        run.stop()  # then what bwrap printed, if it failed on its own meanwhile, is all there is to read
+        complaint = run.process.stdout.read(LINE_CAP).decode(errors="replace").strip().splitlines()
+        if complaint:
+            raise S2IError(f"the build sandbox did not start: {complaint[-1]}", "check that bwrap works here: bwrap --ro-bind / / true") from exc
+        if isinstance(exc, S2IError):
+            raise
+        raise S2IError(f"could not set up the build sandbox: {exc}", "run the build again") from exc
+    progress(f"build limits: {confinement.summary()}; {NETWORK_NOTES[sandbox.network]}")
+    run.watch(confinement, limits.seconds)
+    return confinement
 
 
 def _read_info(fd: int) -> dict | None:

@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from s2i.build.sandbox import Bind, Sandbox, run_logged
+from s2i.errors import S2IError
 from tests.adversarial.sandbox_apps import FirstSeen, c_app, last_line, processes_with
 from tests.e2e.conftest import REPO_ROOT
 
@@ -97,3 +100,14 @@ def test_limits_hold_for_an_unprivileged_user(script, seconds, expected):
     assert "processes (RLIMIT_NPROC)" in done.stderr
     assert time.monotonic() - started < 60
     assert processes_with("76543") == []
+
+
+@pytest.mark.parametrize("network", ["default", "none"])
+def test_a_sandbox_that_cannot_start_is_one_line(network, tmp_path):
+    """bwrap dies while the network and limits are put around it: its own message, not a traceback."""
+    sandbox = Sandbox(Path("/"), (Bind(tmp_path / "missing", "/opt"),), network=network)
+    with pytest.raises(S2IError) as caught:
+        run_logged(sandbox, ["/bin/true"], "start")
+    # "did not start" when it died during the set-up, "failed (exit 1)" once it was released
+    assert re.fullmatch(rf"(the build sandbox did not start|start failed \(exit 1\)): bwrap: Can't find source path "
+                        rf"{tmp_path}/missing: No such file or directory \(.*\)", caught.value.one_line())
