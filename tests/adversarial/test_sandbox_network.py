@@ -134,7 +134,7 @@ def test_without_slirp4netns_the_build_stops_unless_host_network_was_asked(build
     tools.mkdir()
     for tool in ("bwrap", "nsenter", "ip", "git"):
         (tools / tool).symlink_to(shutil.which(tool))
-    app = c_app(tmp_path / "app")
+    app = c_app(tmp_path / "no-slirp")  # a name no other test builds into the shared store
     result = builder("build", app, env={"PATH": str(tools)})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
