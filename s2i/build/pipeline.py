@@ -14,6 +14,7 @@ from s2i.build.config import AppConfig, load_app_config, override
 from s2i.build.detect import detect
 from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
+from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.source import copy_source
@@ -39,6 +40,8 @@ class BuildOptions:
     compression: str = "gzip"
     log_file: Path | None = None
     secrets: tuple[tuple[str, Path], ...] = ()  # (id, file): mounted at /run/secrets/ID for the build only
+    network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
+    build_timeout: float = 1800
 
 
 def default_destination(app: Path) -> str:
@@ -75,7 +78,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         reusable = reusable_layers(store, keys)
         if reusable and plan.step_input.get("needs_dependencies"):
             restore_layers(store, reusable, work / "out" / "layers")
-        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets)
+        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
+                           options.network, Limits(seconds=options.build_timeout))
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})

@@ -12,6 +12,7 @@ from s2i.buildpacks import steps
 from s2i.errors import S2IError
 from s2i.build.output import LAUNCH_KEYS, check_keys, read_json, real_dir
 from s2i.build.plan import SANDBOX_CA, BuildPlan
+from s2i.build.limits import Limits
 from s2i.build.sandbox import Bind, Sandbox, host_ca_bundle, run_logged
 
 
@@ -34,7 +35,8 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
 
 
 def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None,
-              reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = ()) -> BuildOutput:
+              reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = (),
+              network: str = "default", limits: Limits | None = None) -> BuildOutput:
     """Layers named in `reused` come from the store: the step is told to skip them; secrets are mounted read-only."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
@@ -59,8 +61,9 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         ),
         env=(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), *plan.build_env),
         workdir="/workspace",
+        network=network,
     )
-    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log)
+    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits)
     launch = read_json(output, "launch.json")
     if launch is None:
         raise S2IError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")

@@ -1,16 +1,34 @@
-"""Runs commands in a bubblewrap sandbox over a read-only root filesystem; argv building is pure."""
+"""Runs commands in a bubblewrap sandbox over a read-only root filesystem, within limits; argv building is pure."""
 
 from __future__ import annotations
 
 import collections
+import json
 import os
+import select
+import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, Iterator, TextIO
 
+from s2i.build import netns
+from s2i.build.limits import Confinement, Limits
 from s2i.errors import S2IError
+from s2i.progress import log as progress
+
+NETWORK_NOTES = {
+    "default": "network outbound only (slirp4netns; no host loopback or host addresses)",
+    "host": "network shared with this machine, its services on 127.0.0.1 included (--network host)",
+    "none": "no network (--network none)",
+}
+LINE_CAP = 4096  # bytes of one output line that are kept and printed
+OUTPUT_CAP = 64 << 20  # bytes of output printed and logged; past it only the last lines are kept
 
 
 @dataclass(frozen=True)
@@ -28,10 +46,10 @@ class Sandbox:
     uid: int = 65532
     gid: int = 65532
     workdir: str = "/"
-    network: bool = True
+    network: str = "default"  # a key of NETWORK_NOTES
 
 
-def bwrap_argv(sandbox: Sandbox, command: list[str]) -> list[str]:
+def bwrap_argv(sandbox: Sandbox, command: list[str], control: tuple[str, ...] = ()) -> list[str]:
     """Only the rootfs and the named binds are visible; /tmp is private; the env is exactly `env`."""
     argv = [
         "bwrap", "--ro-bind", str(sandbox.rootfs), "/",
@@ -40,13 +58,13 @@ def bwrap_argv(sandbox: Sandbox, command: list[str]) -> list[str]:
         "--uid", str(sandbox.uid), "--gid", str(sandbox.gid),
         "--clearenv",
     ]
-    if sandbox.network:
+    if sandbox.network == "host":
         argv.append("--share-net")
     for bind in sandbox.binds:
         argv += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.target]
     for key, value in sandbox.env:
         argv += ["--setenv", key, value]
-    argv += ["--chdir", sandbox.workdir, "--", *command]
+    argv += [*control, "--chdir", sandbox.workdir, "--", *command]
     return argv
 
 
@@ -67,27 +85,178 @@ def prepare_mountpoints(sandbox: Sandbox) -> None:
             target.touch()
 
 
-def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | None = None, tail_lines: int = 15) -> None:
-    """Stream output to stderr (prefixed) and to the log; on failure raise with the last lines."""
-    prepare_mountpoints(sandbox)
+def with_resolver(sandbox: Sandbox, scratch: Path) -> Sandbox:
+    """The build's /etc/resolv.conf: slirp4netns's forwarder, or this machine's with --network host."""
+    if sandbox.network == "default":
+        conf = scratch / "resolv.conf"
+        conf.write_text(f"nameserver {netns.DNS}\n")
+    elif sandbox.network == "host" and Path("/etc/resolv.conf").is_file():
+        conf = Path("/etc/resolv.conf")
+    else:
+        return sandbox
+    return replace(sandbox, binds=(*sandbox.binds, Bind(conf, "/etc/resolv.conf")))
+
+
+def capped_lines(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[str]:
+    """The stream's lines, each cut at `cap` bytes with a marker; the rest of a longer line is read and dropped."""
+    while chunk := stream.readline(cap):
+        line, dropped = chunk, 0
+        while not chunk.endswith(b"\n") and (chunk := stream.readline(cap)):
+            dropped += len(chunk.rstrip(b"\n"))
+        text = line.rstrip(b"\n").decode(errors="replace")
+        yield f"{text} [s2i: {dropped} more bytes of this line not shown]" if dropped else text
+
+
+def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | None = None,
+               limits: Limits | None = None, tail_lines: int = 15) -> None:
+    """Stream output to stderr (prefixed, capped) and to the log; stop the build at a limit; on failure raise with the last lines."""
     tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
-    try:
-        process = subprocess.Popen(bwrap_argv(sandbox, command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
-    except FileNotFoundError:
-        raise S2IError("bwrap is not installed", "install bubblewrap (apt-get install bubblewrap)") from None
-    for line in process.stdout:
-        line = line.rstrip("\n")
-        tail.append(line)
-        print(f"[{prefix}] {line}", file=sys.stderr, flush=True)
-        if log:
-            log.write(line + "\n")
-    code = process.wait()
+    with tempfile.TemporaryDirectory(prefix="s2i-sandbox-") as scratch:
+        sandbox = with_resolver(sandbox, Path(scratch))
+        prepare_mountpoints(sandbox)
+        with _started(sandbox, command, limits or Limits(), Path(scratch)) as run:
+            _echo(capped_lines(run.process.stdout), prefix, log, tail)
+            code = run.process.wait()
+    if run.breach:
+        raise S2IError(*run.breach)
     if code != 0:
         meaningful = [line.strip() for line in tail if line.strip()]
         # the tool's own error line says more than a trailing "try --help"
         errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
         last = (errors or meaningful or ["no output"])[-1]
         raise S2IError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
+
+
+def _echo(lines: Iterator[str], prefix: str, log: TextIO | None, tail: collections.deque[str]) -> None:
+    shown = 0
+    for line in lines:
+        tail.append(line)
+        if shown > OUTPUT_CAP:
+            continue
+        shown += len(line) + 1
+        if shown > OUTPUT_CAP:
+            line = f"s2i: more than {OUTPUT_CAP >> 20} MiB of output; the rest is neither shown nor logged"
+        print(f"[{prefix}] {line}", file=sys.stderr, flush=True)
+        if log:
+            log.write(line + "\n")
+
+
+class _Run:
+    """A started bwrap and the sandbox it made; stop() leaves no process of it behind."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.pidfds = [os.pidfd_open(process.pid)]  # pidfds: a signal never reaches a recycled pid
+        self.breach: tuple[str, str] | None = None
+        self.done = threading.Event()
+        self.watchdog: threading.Thread | None = None
+
+    def watch(self, confinement: Confinement, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+
+        def loop() -> None:
+            while not self.done.wait(0.1):
+                breach = confinement.breach()
+                if time.monotonic() > deadline:
+                    breach = (f"the build ran longer than {seconds:g} s", "raise --build-timeout")
+                if breach:
+                    self.breach = breach
+                    self.kill()
+                    return
+
+        self.watchdog = threading.Thread(target=loop, name="s2i-build-limits", daemon=True)
+        self.watchdog.start()
+
+    def kill(self) -> None:
+        """The sandbox's init first: when it dies the kernel kills everything in its pid namespace."""
+        for pidfd in reversed(self.pidfds):
+            try:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def stop(self) -> None:
+        if self.done.is_set():
+            return
+        self.done.set()
+        if self.watchdog:  # before the pidfds close under it
+            self.watchdog.join()
+        self.kill()
+        self.process.wait()
+        if len(self.pidfds) > 1:  # readable once the init, and so every process of its namespace, is gone
+            select.select([self.pidfds[1]], [], [], 30)
+        for pidfd in self.pidfds:
+            os.close(pidfd)
+
+
+@contextmanager
+def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path) -> Iterator[_Run]:
+    """bwrap holds the command back (--block-fd) until the limits and the network are in place."""
+    info_r, info_w = os.pipe()
+    block_r, block_w = os.pipe()
+    with ExitStack() as cleanup:  # unwinds after stop(): the build is gone by then
+        cleanup.callback(os.close, block_w)
+        try:
+            process = subprocess.Popen(
+                bwrap_argv(sandbox, command, ("--info-fd", str(info_w), "--block-fd", str(block_r))),
+                pass_fds=(info_w, block_r), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        except FileNotFoundError:
+            os.close(info_r)
+            raise S2IError("bwrap is not installed", "install bubblewrap (apt-get install bubblewrap)") from None
+        finally:
+            os.close(info_w)
+            os.close(block_r)
+        run = _Run(process)
+        try:
+            confinement = _prepare(run, _read_info(info_r), sandbox, limits, scratch, cleanup)
+            try:
+                if confinement:
+                    os.write(block_w, b"go")
+            except BrokenPipeError:
+                pass  # bwrap failed before making the sandbox, and its output says why
+            yield run
+            if confinement and run.process.wait() != 0 and not run.breach:
+                run.breach = confinement.breach()  # a build that failed at a cap it hit between two samples
+        finally:
+            run.stop()
+
+
+def _prepare(run: _Run, info: dict | None, sandbox: Sandbox, limits: Limits, scratch: Path, cleanup: ExitStack) -> Confinement | None:
+    """Limits and network around the sandbox bwrap made (described by `info`), before its command runs."""
+    if not info:
+        return None
+    try:
+        run.pidfds.append(os.pidfd_open(info["child-pid"]))
+        confinement = Confinement(limits, info["child-pid"], f"pid:[{info['pid-namespace']}]")
+        cleanup.callback(confinement.release)
+        confinement.apply()
+        if sandbox.network == "default":
+            cleanup.enter_context(netns.outbound(info["child-pid"], scratch))
+    except (S2IError, OSError) as exc:
+        run.stop()  # then what bwrap printed, if it failed on its own meanwhile, is all there is to read
+        complaint = run.process.stdout.read(LINE_CAP).decode(errors="replace").strip().splitlines()
+        if complaint:
+            raise S2IError(f"the build sandbox did not start: {complaint[-1]}", "check that bwrap works here: bwrap --ro-bind / / true") from exc
+        if isinstance(exc, S2IError):
+            raise
+        raise S2IError(f"could not set up the build sandbox: {exc}", "run the build again") from exc
+    progress(f"build limits: {confinement.summary()}; {NETWORK_NOTES[sandbox.network]}")
+    run.watch(confinement, limits.seconds)
+    return confinement
+
+
+def _read_info(fd: int) -> dict | None:
+    """bwrap's --info-fd JSON (child-pid, namespaces), or None when bwrap exits before writing it."""
+    data = b""
+    with os.fdopen(fd, "rb", buffering=0) as stream:
+        while select.select([stream], [], [], 60)[0] and (chunk := stream.read(4096)):
+            data += chunk
+            try:
+                return json.loads(data)
+            except ValueError:
+                continue
+    return None
 
 
 def run_interactive(sandbox: Sandbox, command: list[str]) -> int:

@@ -123,13 +123,18 @@ def detect(app, buildpack, as_json):
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
               help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
+@click.option("--network", type=click.Choice(["default", "host", "none"]), default="default", show_default=True,
+              help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
+@click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
+              help="Stop the build, and every process it started, after this long.")
 @registry_options
-def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, as_json, context):
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
+          build_timeout, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
     flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
-    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets))
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 

@@ -64,5 +64,5 @@ def run(reference: str, args: tuple[str, ...], context: Context) -> int:
         raise UsageError(f"{reference} has no entrypoint or cmd", "pass the command after --: s2i run IMAGE -- /bin/app")
     env = tuple(entry.partition("=")[::2] for entry in config.get("Env") or [])
     uid, gid = resolve_user(rootfs, config.get("User", ""))
-    sandbox = Sandbox(rootfs=rootfs, env=env, uid=uid, gid=gid, workdir=config.get("WorkingDir") or "/", network=True)
+    sandbox = Sandbox(rootfs=rootfs, env=env, uid=uid, gid=gid, workdir=config.get("WorkingDir") or "/", network="host")
     return run_interactive(sandbox, command)

@@ -1,3 +1,4 @@
+import io
 import os
 from pathlib import Path
 
@@ -8,8 +9,10 @@ from s2i.buildpacks import all_buildpacks, get_buildpack
 from s2i.build.detect import NoMatchError, detect
 from s2i.errors import UsageError
 from s2i.build.plan import RunImage, image_changes, make_plan
-from s2i.build.sandbox import Bind, Sandbox, bwrap_argv
 from s2i.build.ignore import compile_rules, is_ignored
+from s2i.build.limits import cgroup_parents
+from s2i.build.netns import host_addresses
+from s2i.build.sandbox import Bind, Sandbox, bwrap_argv, capped_lines, with_resolver
 from s2i.build.source import copy_source
 from s2i.stack.files import find_stack, load_stack
 
@@ -124,11 +127,62 @@ def test_bwrap_argv_shows_only_what_is_bound():
     argv = bwrap_argv(Sandbox(Path("/rootfs"), (Bind(Path("/src"), "/workspace", True), Bind(Path("/ca"), "/etc/ca.crt")),
                               (("A", "1"),), workdir="/workspace"), ["/bin/sh", "-c", "make"])
     assert argv[:4] == ["bwrap", "--ro-bind", "/rootfs", "/"]
-    assert "--clearenv" in argv and "--unshare-all" in argv and "--share-net" in argv
+    assert "--clearenv" in argv and "--unshare-all" in argv and "--die-with-parent" in argv
+    assert "--share-net" not in argv  # the default network is the sandbox's own, connected by slirp4netns
     assert argv[argv.index("--uid") + 1] == "65532"
     assert ["--bind", "/src", "/workspace"] == argv[argv.index("/src") - 1: argv.index("/src") + 2]
     assert ["--ro-bind", "/ca", "/etc/ca.crt"] == argv[argv.index("/ca") - 1: argv.index("/ca") + 2]
     assert argv[-4:] == ["--", "/bin/sh", "-c", "make"]
+    host = bwrap_argv(Sandbox(Path("/rootfs"), network="host"), ["true"], ("--info-fd", "5"))
+    assert "--share-net" in host and host[-6:] == ["--info-fd", "5", "--chdir", "/", "--", "true"]
+    assert "--share-net" not in bwrap_argv(Sandbox(Path("/rootfs"), network="none"), ["true"])
+
+
+def test_resolver_points_at_the_forwarder_of_the_sandbox_network(tmp_path):
+    private = with_resolver(Sandbox(Path("/rootfs")), tmp_path)
+    assert private.binds[-1] == Bind(tmp_path / "resolv.conf", "/etc/resolv.conf")
+    assert (tmp_path / "resolv.conf").read_text() == "nameserver 10.0.2.3\n"
+    assert with_resolver(Sandbox(Path("/rootfs"), network="none"), tmp_path).binds == ()
+
+
+def test_long_output_lines_are_cut_without_being_held_whole():
+    stream = io.BufferedReader(io.BytesIO(b"short\n" + b"x" * 1_000_000 + b"\n" + "é".encode() * 5 + b"\nlast"), buffer_size=8192)
+    lines = list(capped_lines(stream, cap=4096))
+    assert lines[0] == "short" and lines[2] == "ééééé" and lines[3] == "last"
+    assert lines[1] == "x" * 4096 + f" [s2i: {1_000_000 - 4096} more bytes of this line not shown]"
+
+
+def test_host_addresses_are_the_local_ones_but_loopback():
+    fib = """Main:
+  +-- 0.0.0.0/0 3 0 5
+     |-- 0.0.0.0
+        /0 universe UNICAST
+     +-- 127.0.0.0/8 2 0 2
+        |-- 127.0.0.1
+           /32 host LOCAL
+     |-- 192.0.2.2
+        /32 host LOCAL
+     |-- 192.0.2.255
+        /32 link BROADCAST
+Local:
+     |-- 192.0.2.2
+        /32 host LOCAL
+     |-- 172.17.0.1
+        /32 host LOCAL
+"""
+    assert host_addresses(fib) == ["172.17.0.1", "192.0.2.2"]
+
+
+def test_cgroup_parents_follow_the_hierarchy_in_use(tmp_path):
+    v2 = tmp_path / "v2"
+    (v2 / "user.slice" / "s.scope").mkdir(parents=True)
+    (v2 / "cgroup.controllers").write_text("memory pids\n")
+    assert cgroup_parents("0::/user.slice/s.scope\n", v2) == [v2 / "user.slice" / "s.scope", v2 / "user.slice"]
+    assert cgroup_parents("0::/\n", v2) == [v2]
+    v1 = tmp_path / "v1"
+    (v1 / "pids").mkdir(parents=True)
+    (v1 / "pids" / "tasks").write_text("")
+    assert cgroup_parents("8:pids:/\n4:memory:/runner/x\n0::/\n", v1) == [v1 / "pids"]
 
 
 def test_source_copy_honours_ignores_and_refuses_links_out(tmp_path):
