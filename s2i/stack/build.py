@@ -11,7 +11,7 @@ from pathlib import Path
 
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
-from s2i.stack.debian import AptArchive, extract_deb, host_sources
+from s2i.stack.debian import AptArchive, extract_deb, write_sources
 from s2i.errors import S2IError
 from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
@@ -146,7 +146,7 @@ def mmdebstrap_builder(stack: Stack, lock: Lock | None, root: Path, work: Path) 
             f"--setup-hook=mkdir -p \"$1/etc/apt/preferences.d\" && cp {work / 'lock.pref'} \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
             "--customize-hook=rm \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
         ]
-    command += [stack.suite, str(root), *host_sources()]
+    command += [stack.suite, str(root), *map(str, write_sources(work / "sources", stack.suite, stack.extra_suites))]
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch()))
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
