@@ -40,7 +40,7 @@ def choose(language: str, wanted: Wanted | None, stacks: list[Stack], pinned: st
     """The named (or default) stack's newest toolchain that meets `wanted`; unpinned, else the stack offering the newest that does."""
     first = next((s for s in stacks if s.name == (pinned or DEFAULT_STACK)), stacks[0])
     if wanted is None:
-        return RuntimeChoice(language, newest(first.offers(language)) or "", first.name, f"no version asked; the newest stack {first.name} has")
+        return RuntimeChoice(language, newest(first.offers(language)) or "", first.name, f"no version asked; what stack {first.name} has")
     candidates = [first] if pinned else [first, *sorted((s for s in stacks if s is not first),
                                                         key=lambda s: version_tuple(newest(s.offers(language)) or "0"), reverse=True)]
     for stack in candidates:
@@ -48,8 +48,10 @@ def choose(language: str, wanted: Wanted | None, stacks: list[Stack], pinned: st
         if version:
             passed = "" if stack is first else f" ({first.name} has {' '.join(first.offers(language)) or 'none'})"
             return RuntimeChoice(language, version, stack.name, f"{wanted.describe()}; the newest that meets it{passed}")
-    setting = f"stack in s2i.toml (or --stack)" if pinned else f"build.{language}-version in s2i.toml, or the version in {wanted.source}"
-    raise UsageError(f"{wanted.describe()}, but no stack offers it ({_offers(candidates, language)})", f"change {setting}")
+    asked_in = wanted.source.split(" (")[0]
+    hint = (f"drop stack = {pinned!r} from s2i.toml (or --stack) so another stack may serve it, or change {asked_in}" if pinned
+            else f"change {asked_in}, or set build.{language}-version in s2i.toml to a version a stack offers")
+    raise UsageError(f"{wanted.describe()}, but no stack offers it ({_offers(candidates, language)})", hint)
 
 
 def known_stacks(pinned: str | None) -> list[Stack]:

@@ -173,7 +173,7 @@ def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -
     previous = read_lock(stack.lock_path)
     lock = None if update else previous
     if lock is None or not archive.ready:
-        log("reading the Debian package index (host apt sources)")
+        log(f"reading the Debian package index ({stack.suite}, from the host's mirrors)")
         archive.update()
     run_packages = sorted({p for base in stack.bases.values() for p in base.packages})
     run_versions = lock.run if lock else archive.candidates(run_packages)

@@ -77,7 +77,7 @@ STACKS = [stack("debian-bookworm", ("1.19", "1.23"), ("3.11",)), stack("debian-t
 
 
 def test_the_default_stack_serves_an_app_that_asks_nothing_or_what_it_has():
-    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.11", "debian-bookworm", "no version asked; the newest stack debian-bookworm has")
+    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.11", "debian-bookworm", "no version asked; what stack debian-bookworm has")
     choice = choose("go", Wanted("go", ">=1.22", "go.mod (go 1.22)"), STACKS, None)
     assert (choice.version, choice.stack) == ("1.23", "debian-bookworm")
     assert choice.step_input() == {"language": "go", "version": "1.23", "bin": "/usr/lib/go-1.23/bin"}
@@ -94,11 +94,11 @@ def test_unsatisfiable_names_the_ask_the_offers_and_the_setting():
         choose("go", Wanted("go", ">=1.99", "go.mod (go 1.99)"), STACKS, None)
     assert caught.value.message == ("go.mod (go 1.99) asks go >=1.99, but no stack offers it "
                                     "(debian-bookworm go 1.19 1.23, debian-trixie go 1.24)")
-    assert caught.value.hint == "change build.go-version in s2i.toml, or the version in go.mod (go 1.99)"
+    assert caught.value.hint == "change go.mod, or set build.go-version in s2i.toml to a version a stack offers"
     with pytest.raises(UsageError) as caught:
         choose("python", Wanted("python", "3.13", ".python-version"), STACKS, "debian-bookworm")
     assert caught.value.message == ".python-version asks python 3.13, but no stack offers it (debian-bookworm python 3.11)"
-    assert caught.value.hint == "change stack in s2i.toml (or --stack)"
+    assert caught.value.hint == "drop stack = 'debian-bookworm' from s2i.toml (or --stack) so another stack may serve it, or change .python-version"
 
 
 def test_the_repo_stacks_serve_the_fixture_apps():
