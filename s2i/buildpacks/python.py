@@ -78,6 +78,13 @@ def dependency_names(tree: Path, deps: dict) -> set[str]:
     return requirement_names(lines)
 
 
+def _dig(table: object, *keys: str) -> object:
+    """table[k1][k2]..., or None where a level is missing or not a table (the file is the app's, any shape)."""
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table
+
+
 def _version_file(tree: Path, name: str) -> str | None:
     """The first line of .python-version or runtime.txt (`python-3.12.1`), when it names a CPython version."""
     line = next((ln.strip() for ln in (read_text(tree, name) or "").splitlines() if ln.strip() and not ln.startswith("#")), "")
@@ -93,11 +100,10 @@ def wanted_python(tree: Path, settings: dict) -> Wanted | None:
         if version := _version_file(tree, name):
             return Wanted("python", ".".join(version.split(".")[:2]), name)
     pyproject = _toml(tree, "pyproject.toml")
-    poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
-    pipfile = _toml(tree, "Pipfile").get("requires", {}) if (tree / "Pipfile").is_file() else {}
-    for spec, source in ((pyproject.get("project", {}).get("requires-python"), "pyproject.toml requires-python"),
-                         (poetry.get("python") if isinstance(poetry, dict) else None, "pyproject.toml [tool.poetry.dependencies] python"),
-                         (pipfile.get("python_version") or pipfile.get("python_full_version"), "Pipfile [requires]")):
+    pipfile = _toml(tree, "Pipfile") if (tree / "Pipfile").is_file() else {}
+    for spec, source in ((_dig(pyproject, "project", "requires-python"), "pyproject.toml requires-python"),
+                         (_dig(pyproject, "tool", "poetry", "dependencies", "python"), "pyproject.toml [tool.poetry.dependencies] python"),
+                         (_dig(pipfile, "requires", "python_version") or _dig(pipfile, "requires", "python_full_version"), "Pipfile [requires]")):
         if isinstance(spec, str) and spec.strip():
             return Wanted("python", spec.strip(), source)
     return None

@@ -57,6 +57,7 @@ def _clause(op: str, numbers: tuple[int, ...], wildcard: bool, offer: tuple[int,
 def matches(spec: str, offered: str, source: str = "the version") -> bool:
     """Whether an X.Y toolchain meets `spec`: clauses joined by `,` (and), poetry's `||` (or), `*` anything."""
     offer = (version_tuple(offered) + (0, 0))[:2]
+    spec = re.sub(r"([\d*])\s+(?=[<>=!~^])", r"\1,", spec)  # poetry also writes ">=3.8 <4" for ">=3.8,<4"
     for alternative in spec.split("||"):
         clauses = [clause.strip() for clause in alternative.split(",") if clause.strip()]
         if all(clause == "*" or _parsed_ok(clause, offer, spec, source) for clause in clauses):

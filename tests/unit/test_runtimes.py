@@ -30,7 +30,7 @@ def tree(tmp_path: Path, files: dict[str, str]) -> Path:
     ("~=3.11", "3.13", True), ("~=3.11.2", "3.13", False), ("~=3.11.2", "3.11", True),
     ("^3.11", "3.13", True), ("^3.11", "4.0", False), ("~3.11", "3.13", False), ("~3.11", "3.11", True),
     (">=3.8,<3.12", "3.11", True), (">=3.8,<3.12", "3.13", False), (">3.11", "3.11", False), (">3.11.2", "3.11", True),
-    ("<=3.11", "3.11", True), ("<3.11.4", "3.11", True), ("^3.9 || ^4", "3.13", True), (">=1.99", "1.24", False),
+    ("<=3.11", "3.11", True), ("<3.11.4", "3.11", True), ("^3.9 || ^4", "3.13", True), (">=3.8 <3.12", "3.13", False), (">= 3.8, < 4", "3.13", True), (">=1.99", "1.24", False),
 ])
 def test_specifier_forms(spec, offered, ok):
     assert matches(spec, offered) is ok
@@ -63,7 +63,8 @@ def test_python_reads_each_version_file(tmp_path, files, spec, source):
 
 
 def test_python_setting_wins_and_no_file_asks_nothing(tmp_path):
-    app = tree(tmp_path, {".python-version": "system\n", "requirements.txt": "flask\n"})
+    app = tree(tmp_path, {".python-version": "system\n", "requirements.txt": "flask\n",
+                          "pyproject.toml": 'tool = "not a table"\nproject = 3\n', "Pipfile": "requires = []\n"})
     assert wanted_python(app, {}) is None
     assert wanted_python(app, {"python-version": ">=3.12"}) == Wanted("python", ">=3.12", "s2i.toml build.python-version")
 
