@@ -26,12 +26,23 @@ def trixie(built_stack):
 def test_go_module_asking_1_22_gets_the_newest_go_that_meets_it(builder, trixie, registry):
     detected = builder("detect", APPS / "go-toolchain", "--json")
     assert json.loads(detected.stdout)["runtime"] == {
-        "language": "go", "version": "1.24", "stack": "debian-trixie",
+        "language": "go", "version": "1.26", "stack": "debian-trixie",
         "reason": "go.mod (go 1.22, toolchain go1.22.5) asks go >=1.22; the newest that meets it (debian-bookworm has 1.19)"}
     reference = f"{registry.host}/runtimes/go:1"
     result = builder("build", APPS / "go-toolchain", reference)
     built(result)
-    assert "runtime: go 1.24 on stack debian-trixie" in result.stderr
+    assert "runtime: go 1.26 on stack debian-trixie" in result.stderr
+    assert re.fullmatch(r"go1\.26\.\d+ 3\n", run_image(f"docker://{reference}").stdout)
+
+
+def test_go_version_setting_picks_another_go_of_the_same_builder(builder, trixie, registry, tmp_path):
+    """Two Go toolchains in one builder: the chosen one's bin directory goes first on PATH in the sandbox."""
+    app = app_copy(tmp_path, APPS / "go-toolchain")
+    (app / "s2i.toml").write_text('[build]\ngo-version = "1.24"\n')
+    reference = f"{registry.host}/runtimes/go:1.24"
+    result = builder("build", app, reference)
+    built(result)
+    assert "runtime: go 1.24 on stack debian-trixie: s2i.toml build.go-version asks go 1.24" in result.stderr
     assert re.fullmatch(r"go1\.24\.\d+ 3\n", run_image(f"docker://{reference}").stdout)
 
 
@@ -48,7 +59,7 @@ def test_python_app_asking_a_newer_python_gets_it_in_builder_and_run_base(builde
 
 @pytest.mark.parametrize("files, message", [
     ({"go.mod": "module x\n\ngo 1.99\n", "main.go": "package main\n\nfunc main() {}\n"},
-     "s2i: error: go.mod (go 1.99) asks go >=1.99, but no stack offers it (debian-bookworm go 1.19, debian-trixie go 1.24) (change go.mod, or set build.go-version in s2i.toml to a version a stack offers)"),
+     "s2i: error: go.mod (go 1.99) asks go >=1.99, but no stack offers it (debian-bookworm go 1.19, debian-trixie go 1.24 1.26) (change go.mod, or set build.go-version in s2i.toml to a version a stack offers)"),
     ({"pyproject.toml": '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.99"\n', "main.py": "print(1)\n"},
      "s2i: error: pyproject.toml requires-python asks python >=3.99, but no stack offers it (debian-bookworm python 3.11, debian-trixie python 3.13) "
      "(change pyproject.toml requires-python, or set build.python-version in s2i.toml to a version a stack offers)"),

@@ -108,6 +108,8 @@ def test_the_repo_stacks_serve_the_fixture_apps():
     found, choice = choose_runtime(python, REPO / "tests/apps/py-version-pinned", {}, None)
     assert (found.name, choice.version) == ("debian-trixie", "3.13")
     assert found.bases["python"].packages[0] == "python3.13-minimal"
+    found, choice = choose_runtime(get_buildpack("go"), REPO / "tests/apps/go-toolchain", {}, None)
+    assert (found.name, choice.version) == ("debian-trixie", "1.26")
     found, choice = choose_runtime(python, REPO / "tests/apps/py-cli", {}, None)
     assert (found.name, choice.version) == ("debian-bookworm", "3.11")
 
