@@ -17,6 +17,7 @@ from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable
 from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
+from s2i.build.runtime import choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
 from s2i.oci.image import Image
@@ -24,7 +25,7 @@ from s2i.oci.mutate import append_layers
 from s2i.oci.reference import parse_location
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
-from s2i.stack.files import Stack, find_stack, load_stack
+from s2i.stack.files import Stack
 from s2i.stack.images import ensure_stack_image
 from s2i.stack.rootfs import unpack_image
 from s2i.store import Store
@@ -57,7 +58,6 @@ def build(options: BuildOptions, context: Context) -> Published:
     buildpack = detection.buildpack
     log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
     settings = check_settings(buildpack, config.settings)
-    stack = load_stack(find_stack(config.stack))
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -66,7 +66,10 @@ def build(options: BuildOptions, context: Context) -> Published:
         workspace = work / "workspace"
         workspace.mkdir()
         copy_source(app, workspace, config.include, config.exclude + secret_excludes(app, options.secrets))
-        decision = buildpack.decide(workspace, settings)
+        stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
+        if runtime:
+            log(f"runtime: {runtime.describe()}")
+        decision = {**buildpack.decide(workspace, settings), **({"runtime": runtime.step_input()} if runtime else {})}
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         run_base = _run_base(plan, stack, context, store)

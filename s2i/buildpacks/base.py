@@ -60,6 +60,8 @@ class Buildpack:
     build_env: tuple[tuple[str, str], ...] = ()
     settings: tuple[Setting, ...] = ()
     refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
+    runtime: str = ""  # the language whose toolchain version the stack must offer (see s2i/build/runtime.py)
+    wanted_version: Callable[[Path, dict], object] | None = field(default=None, compare=False, repr=False)  # -> versions.Wanted
 
 
 def check_settings(buildpack: Buildpack, settings: dict, where: str = "s2i.toml") -> dict:

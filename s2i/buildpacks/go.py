@@ -7,6 +7,7 @@ from pathlib import Path
 
 from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, read_text
 from s2i.buildpacks.steps.common import program_command
+from s2i.buildpacks.versions import Wanted, version_tuple
 from s2i.errors import UsageError
 
 MAIN_PACKAGE = re.compile(r"^package main\b", re.MULTILINE)
@@ -62,6 +63,20 @@ def assets(tree: Path, patterns: list[str] | None) -> list[str]:
     return sorted(found)
 
 
+def wanted_go(tree: Path, settings: dict) -> Wanted | None:
+    """`[build] go-version` wins; else go.mod's `go` line (a minimum), raised by its `toolchain` line (the preferred Go)."""
+    if "go-version" in settings:
+        return Wanted("go", settings["go-version"], "s2i.toml build.go-version")
+    floor, said = None, []
+    for line in (read_text(tree, "go.mod") or "").splitlines():
+        words = line.split("//")[0].split()
+        if len(words) == 2 and words[0] in ("go", "toolchain") and re.fullmatch(r"(go)?\d+(\.\d+)*\w*", words[1]):
+            version = ".".join(str(n) for n in version_tuple(words[1].removeprefix("go"))[:2])
+            said.append(f"{words[0]} {words[1]}")
+            floor = max(floor or version, version, key=version_tuple)
+    return Wanted("go", f">={floor}", f"go.mod ({', '.join(said)})") if floor else None
+
+
 def decide(tree: Path, settings: dict) -> dict:
     main = check_main(settings["main"]) if "main" in settings else find_main(tree)
     name = binary_name(tree, main)
@@ -84,8 +99,12 @@ BUILDPACK = Buildpack(
     files=("go.mod",),
     sources=(SourceRule("*.go", r"^package main\b", "declares package main"),),
     build_env=(("CGO_ENABLED", "0"), ("GOCACHE", "/s2i/cache/go-build"), ("GOFLAGS", ""), ("GOMODCACHE", "/s2i/cache/go-mod"),
-               ("GOPRIVATE", ""), ("GOPROXY", "")),
+               ("GOPRIVATE", ""), ("GOPROXY", ""),
+               ("GOTOOLCHAIN", "local")),  # the stack's Go, never one downloaded behind the build's back
     decide=decide,
     settings=(Setting("main", str, 'main = "./cmd/NAME"'), Setting("tags", list, 'tags = ["netgo", "osusergo"]'),
-              Setting("assets", list, 'assets = ["templates/**/*", "config.yaml"]')),
+              Setting("assets", list, 'assets = ["templates/**/*", "config.yaml"]'),
+              Setting("go-version", str, 'go-version = "1.24" (or ">=1.22")')),
+    runtime="go",
+    wanted_version=wanted_go,
 )

@@ -7,10 +7,11 @@ import re
 import tomllib
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, LayerSpec, SourceRule, read_text
+from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, read_text
 from s2i.buildpacks.python_entry import (
     APP, PROJECT_LIB, SCRIPT_FILES, VENV, entry_point, normalise, requirement_names,
 )
+from s2i.buildpacks.versions import Wanted
 from s2i.errors import UsageError
 
 DEPENDENCY_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock", "requirements.txt", "pyproject.toml", "setup.py", "setup.cfg")
@@ -78,6 +79,37 @@ def dependency_names(tree: Path, deps: dict) -> set[str]:
     return requirement_names(lines)
 
 
+def _dig(table: object, *keys: str) -> object:
+    """table[k1][k2]..., or None where a level is missing or not a table (the file is the app's, any shape)."""
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table
+
+
+def _version_file(tree: Path, name: str) -> str | None:
+    """The first line of .python-version or runtime.txt (`python-3.12.1`), when it names a CPython version."""
+    line = next((ln.strip() for ln in (read_text(tree, name) or "").splitlines() if ln.strip() and not ln.startswith("#")), "")
+    found = re.fullmatch(r"(?:python-|cpython-)?(\d+(?:\.\d+){0,2})", line)
+    return found.group(1) if found else None
+
+
+def wanted_python(tree: Path, settings: dict) -> Wanted | None:
+    """`[build] python-version`, .python-version, runtime.txt, requires-python, poetry's python, Pipfile's python_version."""
+    if "python-version" in settings:
+        return Wanted("python", settings["python-version"], "s2i.toml build.python-version")
+    for name in (".python-version", "runtime.txt"):
+        if version := _version_file(tree, name):
+            return Wanted("python", ".".join(version.split(".")[:2]), name)
+    pyproject = _toml(tree, "pyproject.toml")
+    pipfile = _toml(tree, "Pipfile") if (tree / "Pipfile").is_file() else {}
+    for spec, source in ((_dig(pyproject, "project", "requires-python"), "pyproject.toml requires-python"),
+                         (_dig(pyproject, "tool", "poetry", "dependencies", "python"), "pyproject.toml [tool.poetry.dependencies] python"),
+                         (_dig(pipfile, "requires", "python_version") or _dig(pipfile, "requires", "python_full_version"), "Pipfile [requires]")):
+        if isinstance(spec, str) and spec.strip():
+            return Wanted("python", spec.strip(), source)
+    return None
+
+
 def decide(tree: Path, settings: dict) -> dict:
     pyproject = _toml(tree, "pyproject.toml")
     project = installs_project(pyproject)
@@ -111,6 +143,9 @@ BUILDPACK = Buildpack(
     build_env=(("PIP_CACHE_DIR", "/s2i/cache/pip"), ("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_NO_INPUT", "1"),
                ("PIP_ROOT_USER_ACTION", "ignore"), ("PYTHONDONTWRITEBYTECODE", "1"), ("UV_CACHE_DIR", "/s2i/cache/uv")),
     decide=decide,
+    settings=(Setting("python-version", str, 'python-version = "3.13" (or ">=3.12")'),),
+    runtime="python",
+    wanted_version=wanted_python,
     refused_run_images=(
         ("alpine", "its musl libc cannot load wheels built against glibc, and it has no Python"),
         ("base", "it has no Python interpreter"),

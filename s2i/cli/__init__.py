@@ -104,8 +104,15 @@ def detect(app, buildpack, as_json):
     """Say which buildpack would build APP, and why."""
     from s2i.build.detect import detect as run_detect
 
+    from s2i.build.config import load_app_config
+    from s2i.build.runtime import choose_runtime
+    from s2i.buildpacks import check_settings
+
     detection = run_detect(app, buildpack)
-    emit(detection.to_json(), as_json, f"{detection.buildpack.name}: {'; '.join(detection.reasons)}")
+    config = load_app_config(app)
+    _, runtime = choose_runtime(detection.buildpack, app, check_settings(detection.buildpack, config.settings), config.stack)
+    text = f"{detection.buildpack.name}: {'; '.join(detection.reasons)}" + (f"\nruntime: {runtime.describe()}" if runtime else "")
+    emit({**detection.to_json(), **({"runtime": runtime.to_json()} if runtime else {})}, as_json, text)
 
 
 @cli.command()

@@ -64,7 +64,8 @@ def list_stacks(store: Store | None = None) -> list[dict]:
                     entry.update(digest=local.digest, size=local.size,
                                  uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
             images.append(entry)
-        stacks.append({"stack": stack.name, "path": str(path), "locked": stack.lock_path.exists(), "images": images})
+        stacks.append({"stack": stack.name, "path": str(path), "locked": stack.lock_path.exists(), "images": images,
+                       "toolchains": {language: list(versions) for language, versions in stack.toolchains}})
     if not stacks:
         raise UsageError(f"no stacks in {stacks_dir()}", "add a stacks/<name>.toml")
     return stacks
@@ -73,7 +74,8 @@ def list_stacks(store: Store | None = None) -> list[dict]:
 def format_stacks(stacks: list[dict]) -> str:
     lines = []
     for stack in stacks:
-        lines.append(f"{stack['stack']}  ({stack['path']}{', locked' if stack['locked'] else ''})")
+        offers = "; ".join(f"{language} {' '.join(versions)}" for language, versions in stack["toolchains"].items())
+        lines.append(f"{stack['stack']}  ({stack['path']}{', locked' if stack['locked'] else ''}){'  offers ' + offers if offers else ''}")
         for image in stack["images"]:
             if "image" in image:
                 detail = f"by reference: {image['image']}"

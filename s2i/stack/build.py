@@ -11,7 +11,7 @@ from pathlib import Path
 
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
-from s2i.stack.debian import AptArchive, extract_deb, host_sources
+from s2i.stack.debian import AptArchive, extract_deb, write_sources
 from s2i.errors import S2IError
 from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
@@ -148,7 +148,7 @@ def mmdebstrap_builder(stack: Stack, lock: Lock | None, root: Path, work: Path) 
             f"--setup-hook=mkdir -p \"$1/etc/apt/preferences.d\" && cp {work / 'lock.pref'} \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
             "--customize-hook=rm \"$1/etc/apt/preferences.d/s2i-lock.pref\"",
         ]
-    command += [stack.suite, str(root), *host_sources()]
+    command += [stack.suite, str(root), *map(str, write_sources(work / "sources", stack.suite, stack.extra_suites))]
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch()))
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
@@ -175,7 +175,7 @@ def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -
     previous = read_lock(stack.lock_path)
     lock = None if update else previous
     if lock is None or not archive.ready:
-        log("reading the Debian package index (host apt sources)")
+        log(f"reading the Debian package index ({stack.suite}, from the host's mirrors)")
         archive.update()
     run_packages = sorted({p for base in stack.bases.values() for p in base.packages})
     run_versions = lock.run if lock else archive.candidates(run_packages)

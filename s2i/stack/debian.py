@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import shutil
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -24,6 +24,71 @@ def host_sources() -> list[str]:
     return found
 
 
+def host_codename(os_release: str = "/etc/os-release") -> str:
+    try:
+        text = open(os_release).read()
+    except OSError:
+        text = ""
+    found = re.search(r"^VERSION_CODENAME=\"?([a-z]+)", text, re.MULTILINE)
+    if not found:
+        raise S2IError("cannot tell the host's Debian release (no VERSION_CODENAME in /etc/os-release)", "run s2i on Debian")
+    return found.group(1)
+
+
+def _retarget(suites: list[str], host: str, suite: str, extra: tuple[str, ...]) -> list[str]:
+    """bookworm, bookworm-updates, bookworm-security -> the same for `suite`, plus `extra` beside the main suite."""
+    out = [suite + name[len(host):] for name in suites if name == host or name.startswith(host + "-")]
+    return out + list(extra) if host in suites else out
+
+
+def _retarget_deb822(text: str, host: str, suite: str, extra: tuple[str, ...]) -> str:
+    stanzas = []
+    for stanza in re.split(r"\n\s*\n", text.strip()):
+        found = re.search(r"^Suites:(.*)$", stanza, re.MULTILINE)
+        suites = _retarget(found.group(1).split(), host, suite, extra) if found else []
+        if suites:
+            stanzas.append(stanza[:found.start(1)] + " " + " ".join(suites) + stanza[found.end(1):])
+    return "\n\n".join(stanzas) + "\n" if stanzas else ""
+
+
+def _retarget_lines(text: str, host: str, suite: str, extra: tuple[str, ...]) -> str:
+    lines = []
+    for line in text.splitlines():
+        found = re.match(r"^(deb(?:-src)?\s+(?:\[[^\]]*\]\s+)?\S+\s+)(\S+)(\s.*)$", line.strip())
+        if found:
+            lines += [found.group(1) + name + found.group(3) for name in _retarget([found.group(2)], host, suite, extra)]
+    return "".join(line + "\n" for line in lines)
+
+
+def suite_sources(suite: str, extra: tuple[str, ...] = (), host: str | None = None) -> list[tuple[str, str]]:
+    """The host's Debian sources pointed at `suite` (and `extra` suites): same mirrors, other suite names.
+
+    Sources of other vendors (no suite named after the host's release) are left out: stacks are Debian only.
+    """
+    host = host or host_codename()
+    found = []
+    for n, path in enumerate(host_sources()):
+        deb822 = path.endswith(".sources")
+        with open(path) as handle:
+            text = (_retarget_deb822 if deb822 else _retarget_lines)(handle.read(), host, suite, extra)
+        if text:
+            found.append((f"{n:02d}-{suite}{'.sources' if deb822 else '.list'}", text))
+    if not found:
+        raise S2IError(f"the host's apt sources name no {host} suite to derive {suite}'s from", "list the Debian mirror in /etc/apt/sources.list(.d)")
+    return found
+
+
+def write_sources(directory: Path, suite: str, extra: tuple[str, ...] = ()) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.iterdir():
+        old.unlink()
+    paths = []
+    for name, text in suite_sources(suite, extra):
+        (directory / name).write_text(text)
+        paths.append(directory / name)
+    return paths
+
+
 def _parse_stanza(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     key = ""
@@ -39,9 +104,10 @@ def _parse_stanza(text: str) -> dict[str, str]:
 class AptArchive:
     """apt-get with its own lists, status and .deb cache, so the host's package state never leaks in."""
 
-    def __init__(self, cache_dir: Path, architecture: str = "amd64"):
-        self.dir = cache_dir
+    def __init__(self, cache_dir: Path, architecture: str = "amd64", suite: str = "bookworm", extra_suites: tuple[str, ...] = ()):
+        self.dir = cache_dir / "suites" / "+".join((suite, *extra_suites))  # indexes per suite set; .debs shared
         self.architecture = architecture
+        self.suite, self.extra_suites = suite, extra_suites
         self.debs = cache_dir / "debs"
         self._records: dict[tuple[str, str], dict[str, str]] = {}
 
@@ -76,11 +142,7 @@ class AptArchive:
         for sub in ("state/lists/partial", "apt-cache/archives/partial", "sources", "preferences"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         (self.dir / "state" / "status").touch()
-        for old in (self.dir / "sources").iterdir():
-            old.unlink()
-        for n, source in enumerate(host_sources()):
-            suffix = ".sources" if source.endswith(".sources") else ".list"
-            shutil.copyfile(source, self.dir / "sources" / f"{n:02d}-host{suffix}")
+        write_sources(self.dir / "sources", self.suite, self.extra_suites)
         self._run("apt-get", "update", "-qq")
 
     def candidates(self, packages: list[str]) -> dict[str, str]:

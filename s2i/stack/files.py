@@ -45,6 +45,11 @@ class Stack:
     architecture: str
     builder: Builder
     bases: dict[str, RunBase]
+    extra_suites: tuple[str, ...] = ()  # beside `suite`, from the same mirrors (e.g. bookworm-backports)
+    toolchains: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (language, versions the builder has)
+
+    def offers(self, language: str) -> tuple[str, ...]:
+        return dict(self.toolchains).get(language, ())
 
     @property
     def lock_path(self) -> Path:
@@ -127,7 +132,12 @@ def load_stack(path: Path) -> Stack:
             raise UsageError(f"{path}: run.{base.name} extends unknown base {base.extends!r}", f"use one of: {', '.join(bases)}")
         if base.extends and bases[base.extends].kind != "packages":
             raise UsageError(f"{path}: run.{base.name} may only extend a packages base", "extend static, base, ...")
-    stack = Stack(path.stem, path, data.get("suite", "bookworm"), data.get("architecture", "amd64"), builder, bases)
+    toolchains = data.get("toolchains", {})
+    if not isinstance(toolchains, dict):
+        raise UsageError(f"{path}: toolchains must be a table", 'write it as toolchains = { go = ["1.24"], python = ["3.13"] }')
+    stack = Stack(path.stem, path, data.get("suite", "bookworm"), data.get("architecture", "amd64"), builder, bases,
+                  _strings(data.get("extra-suites", []), f"{path}: extra-suites"),
+                  tuple(sorted((lang, _strings(versions, f"{path}: toolchains.{lang}")) for lang, versions in toolchains.items())))
     for name in bases:
         stack.base_chain(name)
     return stack

@@ -26,7 +26,7 @@ def deb_cache(store: Store) -> Path:
 
 
 def build_and_save(stack: Stack, store: Store, update: bool) -> BuiltStack:
-    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture), update)
+    built = build_stack(stack, store, AptArchive(deb_cache(store), stack.architecture, stack.suite, stack.extra_suites), update)
     for name, image in built.images.items():
         save_image(store, store_ref(stack, name), image)
     return built

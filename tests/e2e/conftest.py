@@ -77,8 +77,8 @@ class BuiltStack:
     def __init__(self, root: Path):
         self.stacks = root / "stacks"
         self.stacks.mkdir(parents=True)
-        shutil.copy(REPO_ROOT / "stacks" / "debian-bookworm.toml", self.stacks)
-        shutil.copy(REPO_ROOT / "stacks" / "debian-bookworm.lock", self.stacks)
+        for path in (REPO_ROOT / "stacks").iterdir():  # every stack is known (runtime choice); only the default is built here
+            shutil.copy(path, self.stacks)
         self.env = {"S2I_STACKS_DIR": str(self.stacks)}
         self.runner = S2I(root / "builder-session")
         # CI exercises the committed lock: when Debian has moved past it, this fails and names the fix

@@ -69,6 +69,7 @@ def test_run_base_sizes(stacks):
         assert sizes[name] <= limit, f"{name} is {sizes[name] / MB:.1f} MB"
     listed = json.loads(stacks.first("stack", "list", "--json", env=stacks.env).stdout)
     images = {image["name"]: image for image in listed[0]["images"]}
+    assert listed[0]["toolchains"] == {"go": ["1.19"], "python": ["3.11"]}  # what runtime choice picks from
     assert images["static"]["digest"] == by_image(stacks.first_results)["run-static"]["digest"]
     assert images["alpine"]["image"] == "docker.io/library/alpine:3.20"
 

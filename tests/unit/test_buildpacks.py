@@ -128,7 +128,7 @@ def test_settings_are_checked_against_the_buildpack():
     assert "non-empty string" in caught.value.message
     with pytest.raises(UsageError) as caught:
         check_settings(PYTHON, {"main": "x"})
-    assert "no settings" in caught.value.hint
+    assert "reads: python-version" in caught.value.hint
 
 
 def test_c_step_picks_the_one_new_program():

@@ -10,6 +10,9 @@ from . import common
 
 def build(step: dict) -> None:
     output = common.layer_path("app", step["binary"])
+    if step.get("runtime", {}).get("bin"):  # the chosen Go first on PATH; the stack may hold several
+        os.environ["PATH"] = f"{step['runtime']['bin']}:{os.environ['PATH']}"
+    common.run(["go", "version"], cwd="/workspace")
     if step["init_module"]:  # a main package without go.mod, as Go before modules built it
         common.run(["go", "mod", "init", step["init_module"]], cwd="/workspace")
     print(f"go build {step['package']} -> {step['binary']}", flush=True)
