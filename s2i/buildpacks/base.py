@@ -107,3 +107,17 @@ def procfile_command(tree: Path, process: str = "web") -> list[str] | None:
             except ValueError as exc:
                 raise UsageError(f"Procfile: cannot split the {process}: line: {exc}", "check its quotes") from None
     return None
+
+
+def program_files(tree: Path, patterns: list[str] | None, dirs: tuple[str, ...], globs: tuple[str, ...]) -> list[str]:
+    """Files a built program reads at run time, kept beside it: `dirs` and `globs`, or the `assets` setting's globs."""
+    for pattern in patterns or ():
+        if pattern.startswith("/") or ".." in pattern.split("/"):
+            raise UsageError(f"s2i.toml: build.assets {pattern!r} leaves the app", 'write globs relative to the app, e.g. "templates/**/*"')
+    found = set()
+    for pattern in patterns if patterns is not None else [*(f"{d}/**/*" for d in dirs), *(f"**/{g}" for g in globs)]:
+        for path in tree.glob(pattern):
+            rel = path.relative_to(tree)
+            if rel.parts[0] != "vendor" and path.is_file() and not path.is_symlink():
+                found.add(rel.as_posix())
+    return sorted(found)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command
+from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command, program_files
 from s2i.errors import UsageError
 
+# what C servers read at run time by relative path; kept beside the program, /app the working dir
+ASSET_DIRS = ("htdocs", "www", "public", "static", "templates")
 MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
 
 
@@ -42,6 +44,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "sources": c_sources(tree) if system == "cc" else [],
         "workdir": "/app",
         "procfile": procfile_command(tree),
+        "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),
     }
 
 
@@ -53,5 +56,5 @@ BUILDPACK = Buildpack(
     layers=(LayerSpec("libs"), LayerSpec("app")),
     sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"), SourceRule("src/*.c", r"\bmain\s*\(", "defines main()")),
     decide=decide,
-    settings=(Setting("program", str, 'program = "NAME"'),),
+    settings=(Setting("program", str, 'program = "NAME"'), Setting("assets", list, 'assets = ["htdocs/**/*"]')),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, read_text
+from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, program_files, read_text
 from s2i.buildpacks.steps.common import program_command
 from s2i.buildpacks.versions import Wanted, version_tuple
 from s2i.errors import UsageError
@@ -49,20 +49,6 @@ def check_main(main: str) -> str:
     return main if main.startswith(".") else f"./{main}"
 
 
-def assets(tree: Path, patterns: list[str] | None) -> list[str]:
-    """Files the program may read at run time: the asset dirs and template files, or the `assets` globs."""
-    for pattern in patterns or ():
-        if pattern.startswith("/") or ".." in pattern.split("/"):
-            raise UsageError(f"s2i.toml: build.assets {pattern!r} leaves the app", 'write globs relative to the app, e.g. "templates/**/*"')
-    found = set()
-    for pattern in patterns if patterns is not None else [*(f"{d}/**/*" for d in ASSET_DIRS), *(f"**/{g}" for g in ASSET_FILES)]:
-        for path in tree.glob(pattern):
-            rel = path.relative_to(tree)
-            if rel.parts[0] != "vendor" and path.is_file() and not path.is_symlink():
-                found.add(rel.as_posix())
-    return sorted(found)
-
-
 def wanted_go(tree: Path, settings: dict) -> Wanted | None:
     """`[build] go-version` wins; else go.mod's `go` line (a minimum), raised by its `toolchain` line (the preferred Go)."""
     if "go-version" in settings:
@@ -87,7 +73,7 @@ def decide(tree: Path, settings: dict) -> dict:
         # no -mod=vendor: Go itself uses vendor/ when go.mod says go >= 1.14 and vendor/modules.txt agrees
         "flags": [*tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
         "init_module": "" if (tree / "go.mod").is_file() else name,
-        "assets": assets(tree, settings.get("assets")),
+        "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ASSET_FILES),
         "binary": f"/app/{name}",
         "launch": {"entrypoint": program_command(procfile, name, "/app") if procfile else [f"/app/{name}"], "workdir": "/app"},
     }

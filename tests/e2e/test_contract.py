@@ -48,3 +48,8 @@ def test_django_with_sqlite_beside_its_code_and_collected_static_files(builder, 
     with start_image(f"docker://{reference}", wait_for_port=8080, timeout=60):
         assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 1, body { color: teal }\n"
         assert http_get("http://127.0.0.1:8080/") == "hello from django, visit 2, body { color: teal }\n"
+
+
+def test_c_program_reads_its_htdocs_beside_it(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "c-htdocs"), f"{registry.host}/htdocs:1"))
+    assert run_image(f"docker://{reference}").stdout == "<h1>served from htdocs</h1>\n"

@@ -111,11 +111,17 @@ def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
 
 
 def test_c_build_system_and_program_setting(tmp_path):
-    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app", "procfile": None}
+    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app", "procfile": None, "assets": []}
     assert C.decide(tree(tmp_path / "b", {"CMakeLists.txt": "", "Makefile": ""}), {"program": "hello"})["system"] == "make"
     assert c_buildpack.build_system(tree(tmp_path / "c", {"CMakeLists.txt": ""})) == "cmake"
     with pytest.raises(UsageError):
         C.decide(tmp_path / "c", {"program": "../../bin/sh"})
+
+
+def test_c_keeps_the_files_a_server_reads_at_run_time(tmp_path):
+    app = tree(tmp_path, {"Makefile": "", "httpd.c": "", "htdocs/index.html": "", "htdocs/cgi/color.cgi": "", "notes.txt": ""})
+    assert C.decide(app, {})["assets"] == ["htdocs/cgi/color.cgi", "htdocs/index.html"]
+    assert C.decide(app, {"assets": ["notes.txt"]})["assets"] == ["notes.txt"]
 
 
 def test_settings_are_checked_against_the_buildpack():

@@ -128,6 +128,7 @@ def build(step: dict) -> None:
     common.run(["strip", "--strip-all", target])
     if libc == "glibc":
         bundle_libraries(target)
+    common.keep_files(step["assets"], step["workdir"])
     words = step.get("procfile") or [name]
     entrypoint = common.program_command(words, name, step["workdir"])
     common.write_json(f"{common.OUT}/launch.json", {"entrypoint": entrypoint, "workdir": step["workdir"]})

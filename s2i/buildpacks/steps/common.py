@@ -39,6 +39,16 @@ def program_command(words: list[str], program: str, workdir: str) -> list[str]:
     return [first, *words[1:]]
 
 
+def keep_files(files: list[str], workdir: str) -> None:
+    """Copy the app's run-time files (templates, static, htdocs) into the app layer beside the program."""
+    for rel in files:
+        target = layer_path("app", f"{workdir}/{rel}")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(os.path.join("/workspace", rel), target)
+    if files:
+        print(f"kept {len(files)} files the program may read beside it: {' '.join(files[:5])}", flush=True)
+
+
 def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> None:
     """Echo and run; a failure ends the step with the command's own exit status, its output already shown."""
     print("$ " + shlex.join(argv), flush=True)

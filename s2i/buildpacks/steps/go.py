@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 from . import common
 
@@ -17,12 +16,7 @@ def build(step: dict) -> None:
         common.run(["go", "mod", "init", step["init_module"]], cwd="/workspace")
     print(f"go build {step['package']} -> {step['binary']}", flush=True)
     common.run(["go", "build", *step["flags"], "-o", output, step["package"]], cwd="/workspace")
-    for rel in step["assets"]:
-        target = common.layer_path("app", f"{step['launch']['workdir']}/{rel}")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(os.path.join("/workspace", rel), target)
-    if step["assets"]:
-        print(f"kept {len(step['assets'])} files the program may read beside it: {' '.join(step['assets'][:5])}", flush=True)
+    common.keep_files(step["assets"], step["launch"]["workdir"])
     common.write_json(f"{common.OUT}/launch.json", step["launch"])
 
 
