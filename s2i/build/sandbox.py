@@ -47,6 +47,7 @@ class Sandbox:
     gid: int = 65532
     workdir: str = "/"
     network: str = "default"  # a key of NETWORK_NOTES
+    hostname: str = ""  # the UTS name inside (its own namespace); empty keeps bwrap's default
 
 
 def bwrap_argv(sandbox: Sandbox, command: list[str], control: tuple[str, ...] = ()) -> list[str]:
@@ -60,6 +61,8 @@ def bwrap_argv(sandbox: Sandbox, command: list[str], control: tuple[str, ...] = 
     ]
     if sandbox.network == "host":
         argv.append("--share-net")
+    if sandbox.hostname:
+        argv += ["--hostname", sandbox.hostname]
     for bind in sandbox.binds:
         argv += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.target]
     for key, value in sandbox.env:

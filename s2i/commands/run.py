@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from s2i.errors import UsageError
@@ -11,7 +12,7 @@ from s2i.oci.reference import parse_location
 from s2i.oci.types import shorten
 from s2i.transports import Context, read_image
 from s2i.stack.rootfs import resolve, unpack_image
-from s2i.build.sandbox import Sandbox, run_interactive
+from s2i.build.sandbox import Bind, Sandbox, run_interactive
 from s2i.store import Store
 
 MAX_ACCOUNTS_FILE = 1 << 20
@@ -64,5 +65,19 @@ def run(reference: str, args: tuple[str, ...], context: Context) -> int:
         raise UsageError(f"{reference} has no entrypoint or cmd", "pass the command after --: s2i run IMAGE -- /bin/app")
     env = tuple(entry.partition("=")[::2] for entry in config.get("Env") or [])
     uid, gid = resolve_user(rootfs, config.get("User", ""))
-    sandbox = Sandbox(rootfs=rootfs, env=env, uid=uid, gid=gid, workdir=config.get("WorkingDir") or "/", network="host")
-    return run_interactive(sandbox, command)
+    hostname = "s2i-" + image.digest.split(":")[-1][:12]
+    with tempfile.TemporaryDirectory(prefix="s2i-run-") as temp:
+        sandbox = Sandbox(rootfs=rootfs, env=env, uid=uid, gid=gid, workdir=config.get("WorkingDir") or "/", network="host",
+                          hostname=hostname, binds=container_files(Path(temp), hostname))
+        return run_interactive(sandbox, command)
+
+
+def container_files(temp: Path, hostname: str) -> tuple[Bind, ...]:
+    """/etc/hosts, /etc/resolv.conf and /etc/hostname as every container runtime gives them."""
+    (temp / "hosts").write_text(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n")
+    (temp / "hostname").write_text(hostname + "\n")
+    binds = [Bind(temp / "hosts", "/etc/hosts"), Bind(temp / "hostname", "/etc/hostname")]
+    resolv = Path("/etc/resolv.conf").resolve()
+    if resolv.is_file():
+        binds.append(Bind(resolv, "/etc/resolv.conf"))
+    return tuple(binds)

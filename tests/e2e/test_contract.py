@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.e2e.test_build import APPS, app_copy, built, http_get
-from tests.e2e.helpers import run_image, skopeo_inspect, start_image
+from tests.e2e.helpers import compile_static, run_image, skopeo_inspect, start_image
 
 pytestmark = pytest.mark.e2e
 
@@ -53,3 +53,30 @@ def test_django_with_sqlite_beside_its_code_and_collected_static_files(builder, 
 def test_c_program_reads_its_htdocs_beside_it(builder, registry, tmp_path):
     reference = built(builder("build", app_copy(tmp_path, APPS / "c-htdocs"), f"{registry.host}/htdocs:1"))
     assert run_image(f"docker://{reference}").stdout == "<h1>served from htdocs</h1>\n"
+
+
+PRINT_NAMES = r"""
+#include <netdb.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    char name[256] = "";
+    struct addrinfo *found = 0;
+    gethostname(name, sizeof name);
+    int looked_up = getaddrinfo("localhost", 0, 0, &found);
+    printf("hostname %s\nlocalhost %s\nresolv.conf %s\n", name, looked_up == 0 ? "resolves" : "fails",
+           access("/etc/resolv.conf", R_OK) == 0 ? "present" : "missing");
+    return 0;
+}
+"""
+
+
+def test_s2i_run_gives_hosts_resolv_conf_and_a_hostname(s2i, registry, tmp_path):
+    compile_static(PRINT_NAMES, tmp_path / "layer" / "names")
+    target = f"{registry.host}/names:1"
+    pushed = s2i("append", "scratch", target, "--layer", tmp_path / "layer", "--entrypoint", "/names")
+    assert pushed.returncode == 0, pushed.stderr
+    result = s2i("run", target, timeout=60)
+    digest = pushed.stdout.strip().rsplit(":", 1)[1]
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"hostname s2i-{digest[:12]}\nlocalhost resolves\nresolv.conf present\n"
