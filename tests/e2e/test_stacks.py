@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from s2i.stack.rootfs import unpack_image
 from s2i.build.sandbox import Bind, Sandbox, run_logged
 from s2i.stack.images import stack_image
 from s2i.store import Store
-from tests.e2e.conftest import REPO_ROOT, S2I
+from tests.e2e.conftest import S2I
 from tests.e2e.helpers import Registry, compile_static, run_image
 
 pytestmark = pytest.mark.e2e

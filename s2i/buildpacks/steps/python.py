@@ -7,7 +7,6 @@ import os
 import py_compile
 import shutil
 import subprocess
-import sys
 
 from . import common
 

@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 import httpx
 
 from s2i.errors import RegistryError
-from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, MAX_DOCUMENT, OCI_INDEX, OCI_MANIFEST, digest_matches, is_digest
+from s2i.oci.types import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, digest_matches, is_digest
 from s2i.transports.registry.client import Registry
-from s2i.transports.registry.retry import with_retries
 
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
 READ_SIZE = 1 << 20
