@@ -30,7 +30,7 @@ def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) 
 
 
 def _key_file(app: Path, name: str) -> bytes:
-    """A key file's bytes, read as the copy will see it: links only inside the app, no FIFO waited on."""
+    """A key file's bytes from the build's copy of the source: links only inside it, no FIFO waited on."""
     rel = resolve_inside(app, name)
     if rel is None:  # a link out of the app: the copy refuses it, the key never reads it
         return b"<absent>"

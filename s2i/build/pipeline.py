@@ -77,7 +77,7 @@ def build(options: BuildOptions, context: Context) -> Published:
         rootfs = unpack_image(builder, store)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
-        keys = layer_keys(plan, app, builder.digest)
+        keys = layer_keys(plan, workspace, builder.digest)  # the copy the build sees, ignore files applied
         reusable = reusable_layers(store, keys)
         if reusable and plan.step_input.get("needs_dependencies"):
             restore_layers(store, reusable, work / "out" / "layers")

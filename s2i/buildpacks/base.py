@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from s2i.errors import UsageError
+from s2i.files import open_regular, read_limited
 
 
 class SourceRule(NamedTuple):
@@ -87,12 +88,11 @@ def read_text(tree: Path, name: str, limit: int = 1 << 20) -> str | None:
     """A small text file of the source, or None; never follows a link out of the tree."""
     if name.startswith("/") or ".." in name.split("/"):  # a name built from the app's own text
         return None
-    path = tree / name
-    if not path.is_file() or path.is_symlink():
+    try:
+        data = read_limited(open_regular(tree / name), limit)
+    except OSError:  # absent, a link, a directory, a FIFO or another special file
         return None
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+    if data is None:
         raise UsageError(f"{name} is larger than {limit >> 20} MiB", f"s2i reads {name} whole; shrink it or list it in .s2iignore")
     return data.decode("utf-8", "replace")
 

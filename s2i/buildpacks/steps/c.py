@@ -70,11 +70,7 @@ def compile_commands(step: dict, cc: str) -> list[list[str]]:
 
 
 def compile_in(tree: str, step: dict, cc: str, env: dict) -> bool:
-    for argv in compile_commands(step, cc):
-        print("$ " + " ".join(argv), flush=True)
-        if subprocess.run(argv, cwd=tree, env=env).returncode != 0:
-            return False
-    return True
+    return all(common.attempt(argv, tree, env) == 0 for argv in compile_commands(step, cc))
 
 
 def musl_wrappers() -> None:

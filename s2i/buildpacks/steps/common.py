@@ -49,10 +49,15 @@ def keep_files(files: list[str], workdir: str) -> None:
         print(f"kept {len(files)} files the program may read beside it: {' '.join(files[:5])}", flush=True)
 
 
-def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> None:
-    """Echo and run; a failure ends the step with the command's own exit status, its output already shown."""
+def attempt(argv: list[str], cwd: str | None = None, env: dict | None = None) -> int:
+    """Echo and run; the command's exit status."""
     print("$ " + shlex.join(argv), flush=True)
-    code = subprocess.run(argv, cwd=cwd, env=env).returncode
+    return subprocess.run(argv, cwd=cwd, env=env).returncode
+
+
+def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> None:
+    """Like attempt; a failure ends the step with the command's own exit status, its output already shown."""
+    code = attempt(argv, cwd, env)
     if code != 0:
         sys.exit(code)
 
