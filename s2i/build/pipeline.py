@@ -87,7 +87,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
-    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
+    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack),
+                          layer_names=[f"{name} layer" for name, _ in output.layers])
     return write_image(destination, image, context)
 
 

@@ -73,11 +73,20 @@ def copy(source, destination, as_json, context):
 
 @cli.command()
 @click.argument("reference")
+@click.option("--layers", "show_layers", is_flag=True, help="List each layer: size, what created it, files, bytes later layers waste.")
+@click.option("--files", "show_files", is_flag=False, flag_value="all", default=None, metavar="[LAYER]",
+              help="List the files of every layer (or of LAYER: its number or a digest prefix), marking those a later layer replaces or deletes.")
 @registry_options
-def inspect(reference, as_json, context):
+def inspect(reference, show_layers, show_files, as_json, context):
     """Show an image's digest, config and layers."""
     from s2i.commands.image import format_summary, inspect as run_inspect
 
+    if show_layers or show_files:
+        from s2i.commands.image import explore_image
+
+        result, text = explore_image(reference, show_files, context)
+        emit(result, as_json, text)
+        return
     summary = run_inspect(reference, context)
     emit(summary, as_json, format_summary(summary))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from s2i.oci.image import Image, Layer
@@ -76,15 +77,19 @@ def append_layers(
     *,
     created: int = 0,
     base_name: str | None = None,
+    layer_names: Sequence[str] = (),
 ) -> Image:
-    """A new image: base layers untouched, `layers` on top, config and manifest rewritten."""
+    """A new image: base layers untouched, `layers` on top, config and manifest rewritten.
+
+    `layer_names` (one per layer) go into each layer's history entry, so `inspect --layers` can say what made it."""
     config = copy.deepcopy(base.config)
     config["created"] = iso_time(created)
     config["config"] = _runtime_config(config.get("config") or {}, changes)
     rootfs = config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
     rootfs["diff_ids"] = list(rootfs.get("diff_ids", [])) + [layer.diff_id for layer in layers]
     history = list(config.get("history") or [])
-    history += [{"created": iso_time(created), "created_by": changes.created_by} for _ in layers]
+    names = list(layer_names) or [""] * len(layers)
+    history += [{"created": iso_time(created), "created_by": f"{changes.created_by}: {name}" if name else changes.created_by} for name in names]
     if not layers:
         history.append({"created": iso_time(created), "created_by": changes.created_by, "empty_layer": True})
     config["history"] = history
