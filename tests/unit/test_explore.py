@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from s2i.commands.explore import explore, files_json, format_files, format_layers, layer_history, layers_json, pick_layer
+from s2i.commands.explore import (
+    explore,
+    files_json,
+    format_files,
+    format_layers,
+    layer_history,
+    layers_json,
+    pick_layer,
+)
 from s2i.errors import UsageError
 from s2i.oci.types import sha256_digest
 from s2i.stack.rootfs import UnsafeLayer
