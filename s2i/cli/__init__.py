@@ -91,6 +91,19 @@ def inspect(reference, show_layers, show_files, as_json, context):
     emit(summary, as_json, format_summary(summary))
 
 
+@cli.command()
+@click.argument("image")
+@click.argument("destination", required=False, callback=given)
+@click.option("--run-image", help="The base to move onto: a registry image, or a base of the image's stack (default: that base as the stack has it now).")
+@registry_options
+def rebase(image, destination, run_image, as_json, context):
+    """Move IMAGE's app layers onto a newer run base, without building; push to DESTINATION (default: IMAGE)."""
+    from s2i.commands.rebase import rebase as run_rebase
+
+    published = run_rebase(image, destination, run_image, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
 def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
     from s2i.build.config import AppConfig, parse_port, parse_user
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from s2i.oci.image import Image, Layer
 from s2i.oci.types import (
     ANNOTATION_BASE_DIGEST,
+    ANNOTATION_BASE_LAYERS,
     ANNOTATION_BASE_NAME,
     DOCKER_CONFIG,
     DOCKER_MANIFEST,
@@ -97,11 +98,13 @@ def append_layers(
 
     docker = base.media_type == DOCKER_MANIFEST and bool(base.layers)
     annotations = dict(base.manifest.get("annotations") or {})
-    annotations.pop(ANNOTATION_BASE_NAME, None)
-    annotations.pop(ANNOTATION_BASE_DIGEST, None)
-    if base_name and base.layers:
-        annotations[ANNOTATION_BASE_NAME] = base_name
+    for key in (ANNOTATION_BASE_NAME, ANNOTATION_BASE_DIGEST, ANNOTATION_BASE_LAYERS):
+        annotations.pop(key, None)
+    if base.layers:
         annotations[ANNOTATION_BASE_DIGEST] = base.digest
+        annotations[ANNOTATION_BASE_LAYERS] = str(len(base.layers))
+        if base_name:
+            annotations[ANNOTATION_BASE_NAME] = base_name
     annotations.update(changes.annotations)
     manifest = {
         "schemaVersion": 2,
