@@ -171,9 +171,14 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("image")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--debug", is_flag=True, help="Instead, a busybox shell over the image's files and env (for images with no shell); ARGS run in it.")
 @registry_options
-def run(image, args, as_json, context):
+def run(image, args, debug, as_json, context):
     """Run IMAGE's entrypoint in bubblewrap (host network): s2i run IMAGE [-- ARGS]."""
+    if debug:
+        from s2i.commands.debug import debug as debug_image
+
+        sys.exit(debug_image(image, args, context))
     from s2i.commands.run import run as run_image
 
     sys.exit(run_image(image, args, context))

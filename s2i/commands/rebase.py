@@ -92,10 +92,11 @@ def rebased(app: Image, old_count: int, base: Image, base_name: str | None) -> I
 
 def current_base(app: Image, run_image: str | None, context: Context) -> tuple[Image, str | None, str]:
     """(the new base, the name to record, how to call it): --run-image, else the stack's base today, else the recorded name."""
+    from s2i.stack.files import known_stack
     from s2i.stack.images import stack_image
 
     app_labels, recorded = labels(app), (app.manifest.get("annotations") or {}).get(ANNOTATION_BASE_NAME)
-    stack_name, stack_base = app_labels.get(LABEL_STACK), app_labels.get(LABEL_STACK_IMAGE, "").removeprefix("run-")
+    stack_name, stack_base = known_stack(app_labels.get(LABEL_STACK)), app_labels.get(LABEL_STACK_IMAGE, "").removeprefix("run-")
     if run_image is None and recorded:
         run_image = recorded
     if run_image and ("/" in run_image or ":" in run_image):

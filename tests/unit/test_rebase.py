@@ -75,3 +75,18 @@ def test_an_image_that_does_not_record_its_base_is_not_guessed_at(tmp_path):
     with pytest.raises(UsageError) as refused:
         base_layer_count(plain)
     assert "rebuild older ones once" in refused.value.one_line()
+
+
+def test_a_stack_named_by_an_image_label_is_a_known_name_never_a_path():
+    from s2i.stack.files import known_stack
+
+    assert known_stack("debian-bookworm") == "debian-bookworm"
+    for hostile in ("../../etc/passwd", "/tmp/x.toml", "debian-bookworm.toml", "no-such-stack", 7, None, "x" * 100):
+        assert known_stack(hostile) is None
+
+
+def test_debug_arguments_reach_the_shell_as_a_list_not_as_text():
+    from s2i.commands.debug import TOOLS_MOUNT, debug_command
+
+    assert debug_command(()) == [f"{TOOLS_MOUNT}/busybox", "sh"]
+    assert debug_command(("ls", "/app; rm -rf /")) == [f"{TOOLS_MOUNT}/busybox", "sh", "-c", '"$@"', "s2i-debug", "ls", "/app; rm -rf /"]
