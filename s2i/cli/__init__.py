@@ -104,6 +104,17 @@ def rebase(image, destination, run_image, as_json, context):
     emit(published.to_json(), as_json, published.reference)
 
 
+@cli.command()
+@click.argument("image")
+@click.option("--format", "fmt", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True)
+@registry_options
+def sbom(image, fmt, as_json, context):
+    """Print the SBOM s2i pushed beside IMAGE (an OCI referrer), checked against its digests."""
+    from s2i.commands.sbom import fetch_sbom
+
+    click.echo(fetch_sbom(image, fmt, context).decode())
+
+
 def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
     from s2i.build.config import AppConfig, parse_port, parse_user
 
@@ -154,16 +165,19 @@ def detect(app, buildpack, as_json):
               help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
 @click.option("--network", type=click.Choice(["default", "host", "none"]), default="default", show_default=True,
               help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
+@click.option("--sbom", "sbom_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the image's SBOM here.")
+@click.option("--sbom-format", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True, help="SPDX 2.3 or CycloneDX 1.5 JSON.")
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, as_json, context):
+          build_timeout, sbom_file, sbom_format, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
     flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
-    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout)
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
+                           sbom_file=sbom_file, sbom_format=sbom_format)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 
