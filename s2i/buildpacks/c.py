@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command, program_files
+from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command, program_files, read_text
 from s2i.errors import UsageError
 
 # what C servers read at run time by relative path; kept beside the program, /app the working dir
@@ -16,7 +17,8 @@ AUTOCONF = ("configure.ac", "configure.in")
 PROGRAM_BUILDS = ("CMakeLists.txt", "configure", *AUTOCONF, "autogen.sh")
 CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++")
 MAX_WALK = 20_000  # files looked at to tell a C++ project from a C one
-NOT_SOURCES = {".git", "test", "tests", "examples", "example", "bindings", "python", "docs"}
+NOT_SOURCES = {".git", "test", "tests", "examples", "example", "bindings", "python", "java", "docs", "fuzz", "contrib"}
+CMAKE_KEYWORDS = {"VERSION", "DESCRIPTION", "HOMEPAGE_URL", "LANGUAGES"}
 
 
 def build_system(tree: Path) -> str:
@@ -51,8 +53,29 @@ def sources(tree: Path, suffixes: tuple[str, ...]) -> list[str]:
     return []
 
 
-def uses_cxx(tree: Path) -> bool:
-    """A C++ source anywhere the program's own code lives (not tests, examples or bindings)."""
+def declared_cxx(tree: Path, system: str) -> bool | None:
+    """What the build file says: CMake's project() languages or enable_language(CXX), configure.ac's AC_PROG_CXX."""
+    if system == "cmake":
+        text = read_text(tree, "CMakeLists.txt") or ""
+        if re.search(r"enable_language\s*\([^)]*\bCXX\b", text, re.IGNORECASE):
+            return True
+        match = re.search(r"^\s*project\s*\(\s*[\w.-]+([^)]*)\)", text, re.IGNORECASE | re.MULTILINE)
+        words = match.group(1).split() if match else []
+        if "LANGUAGES" in words:
+            words = words[words.index("LANGUAGES") + 1:]
+        elif any(word in CMAKE_KEYWORDS for word in words) or not words:
+            return None  # CMake's default: C and C++
+        languages = [word for word in words if word not in CMAKE_KEYWORDS]
+        return "CXX" in languages
+    text = next((read_text(tree, name) for name in AUTOCONF if (tree / name).is_file()), None)
+    return None if text is None else "AC_PROG_CXX" in text
+
+
+def uses_cxx(tree: Path, system: str) -> bool:
+    """Declared by the build file, else a C++ source where the program's own code lives (not tests, examples, bindings)."""
+    declared = declared_cxx(tree, system)
+    if declared is not None:
+        return declared
     seen = 0
     for directory, dirs, files in os.walk(tree):
         dirs[:] = [d for d in dirs if d.lower() not in NOT_SOURCES]
@@ -84,7 +107,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "regenerate": regenerate(tree, system),
         "program": check_program(settings["program"]) if "program" in settings else "",
         "libc": check_libc(settings.get("libc", "")),
-        "cxx": uses_cxx(tree),
+        "cxx": uses_cxx(tree, system),
         "sources": sources(tree, (".c",)) if cc else [],
         "cxx_sources": sources(tree, CXX_SUFFIXES) if cc else [],
         "workdir": "/app",

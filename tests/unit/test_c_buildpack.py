@@ -56,6 +56,20 @@ def test_cxx_only_in_tests_or_bindings_leaves_a_c_project(tmp_path):
     assert C.decide(app, {})["cxx"] is True
 
 
+@pytest.mark.parametrize("files, cxx", [
+    ({"CMakeLists.txt": "project(brotli C)\n", "c/enc/lazy.cc": ""}, False),  # the build file says C: a stray .cc does not count
+    ({"CMakeLists.txt": "project(ninja CXX)\n", "src/ninja.c": ""}, True),
+    ({"CMakeLists.txt": "project(x VERSION 1.0 LANGUAGES C)\nenable_language(CXX)\n"}, True),
+    ({"CMakeLists.txt": "project(x VERSION 1.0 DESCRIPTION \"y\" LANGUAGES C)\n", "a.cpp": ""}, False),
+    ({"CMakeLists.txt": "project(x VERSION 1.0)\n", "src/a.cpp": ""}, True),  # CMake's default languages: look at the sources
+    ({"CMakeLists.txt": "project(x)\n", "src/a.c": ""}, False),
+    ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CXX\n"}, True),
+    ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CC\n", "extra/a.cpp": ""}, False),
+])
+def test_cxx_is_what_the_build_file_declares(tmp_path, files, cxx):
+    assert C.decide(tree(tmp_path, files), {})["cxx"] is cxx
+
+
 @pytest.mark.parametrize("settings", [{"program": "../../bin/sh"}, {"libc": "uclibc"}])
 def test_bad_settings_are_refused(tmp_path, settings):
     with pytest.raises(UsageError):
@@ -162,6 +176,8 @@ def test_musl_feature_loss_is_seen_in_config_status_and_cmake_cache():
     musl = 'D["HAVE_STDIO_H"]=" 1"\nS["LIBS"]="-lm "\n'
     assert c_program.dropped(c_program.autoconf_features(glibc), c_program.autoconf_features(musl)) == ["-lz", "HAVE_LIBZ", "HAVE_ZLIB_H"]
     assert c_program.dropped(c_program.autoconf_features(musl), c_program.autoconf_features(musl)) == []
+    # glibc keeps libnsl apart, musl has it inside libc: not a feature musl lacks (tinyproxy's configure)
+    assert c_program.autoconf_features('D["HAVE_LIBNSL"]=" 1"\nD["HAVE_LIBM"]=" 1"\nS["LIBS"]="-lnsl -lm"\n') == set()
     cache_glibc = ("HAVE_ZLIB_H:INTERNAL=1\nHAVE_UNISTD_H:INTERNAL=1\nFIND_PACKAGE_MESSAGE_DETAILS_ZLIB:INTERNAL=[/usr/lib/libz.so][v1.2]\n"
                    "OPENSSL_FOUND:INTERNAL=\nCMAKE_BUILD_TYPE:STRING=Release\n")
     cache_musl = "HAVE_ZLIB_H:INTERNAL=\nHAVE_UNISTD_H:INTERNAL=1\n"

@@ -57,7 +57,9 @@ def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
         return [[*script, f"--prefix={PREFIX}"]]
     if step["system"] == "cmake":
         compilers = [f"-DCMAKE_C_COMPILER={env['CC']}"] + ([f"-DCMAKE_CXX_COMPILER={env['CXX']}"] if "CXX" in env else [])
-        return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}", *compilers]]
+        # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app
+        return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
+                 "-DBUILD_TESTING=OFF", *compilers]]
     return []
 
 
@@ -109,28 +111,39 @@ def run_all(commands: list[list[str]], tree: str, env: dict) -> None:
         tee(argv, tree, env)
 
 
-def try_musl(step: dict, glibc_env: dict) -> bool:
-    """Configure (and build) against musl; False when glibc must build it. Configures /workspace for glibc
-    too, to compare what the two configure runs found (the cheap check: no second compile)."""
+def try_musl(step: dict, glibc_env: dict) -> str:
+    """Configure and build against musl: "musl" when that worked, else "glibc" or "glibc-configured" (see lost_features)."""
     musl_wrappers()
     shutil.copytree("/workspace", MUSL_TREE, symlinks=True)
     env = toolchain("musl")
+    state = "glibc"
     try:
         run_all(configure_commands(step, MUSL_TREE, env), MUSL_TREE, env)
         if step["libc"] != "musl" and configure_commands(step, "/workspace", glibc_env):
             run_all(configure_commands(step, "/workspace", glibc_env), "/workspace", glibc_env)
-            lost = c_program.dropped(features(step, "/workspace"), features(step, MUSL_TREE))
-            if lost:
-                print(f"musl's configure found less than glibc's (missing under musl: {', '.join(lost[:15])}); "
-                      'building against glibc with its shared libraries ([build] libc = "musl" keeps the static build)', flush=True)
-                return False
-            print(f"musl's configure found all that glibc's did ({len(features(step, MUSL_TREE))} features)", flush=True)
+            state = "glibc-configured"
+            if lost_features(step):
+                return state
         run_all(compile_commands(step, env), MUSL_TREE, env)
-    except Failed:
+    except Failed as exc:
+        if step["libc"] == "musl":
+            raise common.StepError(f"{exc} against musl ([build] libc = \"musl\"): {exc.error or 'see the output above'}") from None
         print("musl did not build it; building against glibc", flush=True)
-        return False
+        return state
     print("built static against musl", flush=True)
-    return True
+    return "musl"
+
+
+def lost_features(step: dict) -> bool:
+    """The cheap check: compare what the two configure runs found (config.status, CMakeCache.txt); no second compile."""
+    glibc, musl = features(step, "/workspace"), features(step, MUSL_TREE)
+    lost = c_program.dropped(glibc, musl)
+    if lost:
+        print(f"musl's configure found less than glibc's (missing under musl: {', '.join(lost[:15])}); "
+              'building against glibc with its shared libraries ([build] libc = "musl" keeps the static build)', flush=True)
+    else:
+        print(f"musl's configure found all that glibc's did ({len(musl)} features)", flush=True)
+    return bool(lost)
 
 
 def build_tree(step: dict) -> tuple[str, str, dict]:
@@ -138,12 +151,15 @@ def build_tree(step: dict) -> tuple[str, str, dict]:
     if step["regenerate"]:
         run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
     env = toolchain("glibc")
+    state = "glibc"
     if step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
         print("building against glibc" + (": musl has no C++ library here" if step["libc"] != "glibc" else " ([build] libc)"), flush=True)
-    elif try_musl(step, env):
-        return MUSL_TREE, "musl", toolchain("musl")
-    configured = os.path.exists(os.path.join("/workspace", CMAKE_DIR if step["system"] == "cmake" else "config.status"))
-    if not configured:
+    else:
+        state = try_musl(step, env)
+        if state == "musl":
+            return MUSL_TREE, "musl", toolchain("musl")
+    if state != "glibc-configured":
+        shutil.rmtree(os.path.join("/workspace", CMAKE_DIR), ignore_errors=True)  # a half-done configure starts over
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
     return "/workspace", "glibc", env

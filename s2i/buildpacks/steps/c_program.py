@@ -14,7 +14,7 @@ TEST_DIRS = {"test", "tests", "testing", "t", "unittest", "unittests", "unit_tes
 COMPILER_ERROR = re.compile(r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: ")
 LINKER_ERROR = re.compile(r"undefined reference to |multiple definition of |cannot find -l")
 # libraries glibc splits out of libc and musl keeps inside it: not a feature musl lacks
-LIBC_PARTS = {"-lc", "-lm", "-lpthread", "-ldl", "-lrt", "-lutil", "-lresolv", "-lcrypt", "-lxnet", "-lanl"}
+LIBC_PARTS = {"-lc", "-lm", "-lpthread", "-ldl", "-lrt", "-lutil", "-lresolv", "-lcrypt", "-lxnet", "-lanl", "-lnsl", "-lsocket"}
 TRUE_WORDS = {"1", "on", "yes", "true", "y"}
 
 
@@ -110,7 +110,8 @@ def autoconf_features(config_status: str) -> set[str]:
     """What a configure run found, from its config.status: HAVE_/USE_/ENABLE_/WITH_ defines set, and -l libraries."""
     found = set()
     for name, value in re.findall(r'^D\["(\w+)"\]=" ?(.*)"$', config_status, re.MULTILINE):
-        if name.startswith(("HAVE_", "USE_", "ENABLE_", "WITH_")) and value.strip() not in ("", "0"):
+        libc_part = name.startswith("HAVE_LIB") and "-l" + name.removeprefix("HAVE_LIB").lower() in LIBC_PARTS
+        if name.startswith(("HAVE_", "USE_", "ENABLE_", "WITH_")) and value.strip() not in ("", "0") and not libc_part:
             found.add(name)
     for name, value in re.findall(r'^S\["(\w*LIBS)"\]="(.*)"$', config_status, re.MULTILINE):
         found.update(word for word in value.split() if word.startswith("-l") and word not in LIBC_PARTS)
