@@ -65,7 +65,10 @@ def _subdir_builds(app: Path, chosen: Buildpack) -> list[str]:
 
 
 def looked_for(buildpack: Buildpack) -> str:
-    things = list(buildpack.files) + [f"{rule.glob} that {rule.reason}" for rule in buildpack.sources]
+    globs: dict[str, list[str]] = {}
+    for rule in buildpack.sources:
+        globs.setdefault(rule.reason, []).append(rule.glob)
+    things = list(buildpack.files) + [f"{'/'.join(names)} that {reason}" for reason, names in globs.items()]
     return f"{buildpack.name}: {', '.join(things)}"
 
 

@@ -11,11 +11,11 @@ from s2i.errors import UsageError
 
 # what C servers read at run time by relative path; kept beside the program, /app the working dir
 ASSET_DIRS = ("htdocs", "www", "public", "static", "templates")
-MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
+MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
 AUTOCONF = ("configure.ac", "configure.in")
 # root files that build a program: they win over another language's bindings beside them (see detect.py)
 PROGRAM_BUILDS = ("CMakeLists.txt", "configure", *AUTOCONF, "autogen.sh")
-CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++")
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx")
 MAX_WALK = 20_000  # files looked at to tell a C++ project from a C one
 NOT_SOURCES = {".git", "test", "tests", "examples", "example", "bindings", "python", "java", "docs", "fuzz", "contrib"}
 CMAKE_KEYWORDS = {"VERSION", "DESCRIPTION", "HOMEPAGE_URL", "LANGUAGES"}

@@ -13,18 +13,12 @@ from s2i.build.detect import detect
 from s2i.buildpacks import get_buildpack
 from s2i.buildpacks import c as c_buildpack
 from s2i.buildpacks.steps import c as c_step
-from s2i.buildpacks.steps import c_program
+from s2i.buildpacks.steps import c_output, c_program
 from s2i.buildpacks.steps.c_program import Candidate
 from s2i.errors import UsageError
+from tests.unit.test_buildpacks import tree
 
 C = get_buildpack("c")
-
-
-def tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 @pytest.mark.parametrize("files, system, regenerate", [
@@ -149,7 +143,7 @@ def test_the_step_scans_programs_not_probes_scripts_links_or_libraries(tmp_path)
     (tmp_path / "script.sh").write_text("#!/bin/sh\n")
     os.chmod(tmp_path / "script.sh", 0o755)
     os.symlink("prog", tmp_path / "link")
-    found = c_step.scan(str(tmp_path))
+    found = c_output.scan(str(tmp_path))
     assert sorted(c.path for c in found) == ["build/tool", "prog", "prog-again"]
     assert c_program.programs(found) == {"prog": ["prog", "prog-again", "build/tool"]}
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 
-from . import c_program, common
+from . import c_output, c_program, common
+from .c_output import PREFIX, in_bin, scan
 
 MUSL_BIN = "/tmp/musl/bin"
 MUSL_TREE = "/tmp/musl-tree"
 INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
-PREFIX = "/usr/local"
 JOBS = str(min(os.cpu_count() or 1, 4))
-SKIPPED_DIRS = {".git", "CMakeFiles"}  # CMake's own probes are not programs
-SYSTEM_LIB_DIRS = ("/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/")
 
 
 class Failed(Exception):
@@ -174,23 +171,6 @@ def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
         sys.exit(exc.code)  # make's own last line (a missing rule, ...) is the summary
 
 
-def scan(root: str) -> list[c_program.Candidate]:
-    """ELF programs under root (not shared libraries), relative, with their inode and digest."""
-    found = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in files:
-            path = os.path.join(directory, name)
-            if os.path.islink(path) or not os.path.isfile(path) or not os.access(path, os.X_OK):
-                continue
-            with open(path, "rb") as handle:
-                if not c_program.elf_program(handle.read(4096)):
-                    continue
-                handle.seek(0)
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            stat = os.stat(path)
-            found.append(c_program.Candidate(os.path.relpath(path, root), (stat.st_dev, stat.st_ino), digest))
-    return found
 
 
 def installed(step: dict, tree: str, env: dict) -> str | None:
@@ -207,70 +187,30 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
     return dest if any(in_bin(c.path) for c in scan(dest)) else None
 
 
-def in_bin(path: str) -> bool:
-    return any(part in ("bin", "sbin") for part in path.split("/")[:-1])
 
 
-def find_program(step: dict, tree: str, before: set[tuple[str, str]], dest: str | None) -> str:
-    """The one new program: from the install tree's bin/ and sbin/ when there is one, else the build tree's new files."""
-    if dest:
-        candidates = [c for c in scan(dest) if in_bin(c.path)]
-        root = dest
-    else:
-        candidates = [c for c in scan(tree) if (c.path, c.digest) not in before]
-        root = tree
-    found = c_program.programs(candidates)
-    if len(found) > 1 or step["program"]:
-        print(f"programs the build made: {' '.join(found)}", flush=True)
-    try:
-        return os.path.join(root, c_program.choose(found, step["program"]))
-    except ValueError as exc:
-        raise common.StepError(str(exc)) from None
 
 
-def library_dirs(*roots: str) -> list[str]:
-    """Directories holding the shared libraries the build made, so ldd finds them wherever the program's RUNPATH points."""
-    dirs = set()
-    for root in roots:
-        for directory, subdirs, files in os.walk(root):
-            subdirs[:] = [d for d in subdirs if d not in SKIPPED_DIRS]
-            if any(c_program.is_library_name(name) and ".so" in name for name in files):
-                dirs.add(directory)
-    return sorted(dirs)
 
 
-def bundle_libraries(program: str, search: list[str]) -> None:
-    """The shared-library closure (ldd follows DT_NEEDED) and the ELF interpreter: Debian's at their own paths,
-    the project's own under /usr/lib, a directory the run base's ld.so searches with no RUNPATH or variable."""
-    headers = subprocess.run(["readelf", "-l", program], capture_output=True, text=True, timeout=60).stdout
-    if "program interpreter" not in headers:
-        return
-    env = dict(os.environ, LD_LIBRARY_PATH=":".join(search))
-    ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True, env=env, timeout=60).stdout
-    missing = [line.split()[0] for line in ldd.splitlines() if "not found" in line]
-    if missing:
-        raise common.StepError(f"{os.path.basename(program)} needs {', '.join(missing)}, which neither the build nor the builder has")
-    for library in c_program.parse_ldd(ldd):
-        own = library.startswith(tuple(search)) or not library.startswith(SYSTEM_LIB_DIRS)
-        image_path = f"/usr/lib/{os.path.basename(library)}" if own else library
-        target = common.layer_path("libs", image_path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(library, target)  # follows the soname link: the file itself
-        print(f"bundled {library}" + (f" as {image_path}" if own else ""), flush=True)
+
+
 
 
 def build(step: dict) -> None:
     before = {(c.path, c.digest) for c in scan("/workspace")}
     tree, libc, env = build_tree(step)
     dest = installed(step, tree, env)
-    program = find_program(step, tree, before, dest)
+    program = c_output.find_program(step, tree, before, dest)
     name = os.path.basename(program)
     target = common.layer_path("app", f"{step['workdir']}/{name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.copy2(program, target)
     common.run(["strip", "--strip-all", target])
     if libc == "glibc":
-        bundle_libraries(program, library_dirs(*(d for d in (dest, tree) if d)))
+        c_output.bundle_libraries(program, c_output.library_dirs(*(d for d in (dest, tree) if d)))
+    if dest:
+        c_output.keep_install_data(dest)
     common.keep_files(step["assets"], step["workdir"])
     words = step.get("procfile") or [name]
     entrypoint = common.program_command(words, name, step["workdir"])
