@@ -51,13 +51,23 @@ def toolchain(libc: str) -> dict:
 def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
     if step["system"] == "autotools":
         script = ["./configure"] if os.access(os.path.join(tree, "configure"), os.X_OK) else ["sh", "./configure"]
-        return [[*script, f"--prefix={PREFIX}"]]
+        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else [])]]
     if step["system"] == "cmake":
         compilers = [f"-DCMAKE_C_COMPILER={env['CC']}"] + ([f"-DCMAKE_CXX_COMPILER={env['CXX']}"] if "CXX" in env else [])
-        # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app
+        # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app.
+        # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
         return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
-                 "-DBUILD_TESTING=OFF", *compilers]]
+                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers]]
     return []
+
+
+def offers_static(tree: str) -> bool:
+    """A configure that knows --disable-shared (libtool's): the project's libraries are then linked into the program."""
+    try:
+        with open(os.path.join(tree, "configure"), "rb") as handle:
+            return b"--enable-shared" in handle.read(4 << 20)
+    except OSError:
+        return False
 
 
 def compile_commands(step: dict, env: dict) -> list[list[str]]:
