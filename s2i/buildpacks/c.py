@@ -72,19 +72,20 @@ def declared_cxx(tree: Path, system: str) -> bool | None:
 
 
 def uses_cxx(tree: Path, system: str) -> bool:
-    """Declared by the build file, else a C++ source where the program's own code lives (not tests, examples, bindings)."""
+    """Declared by the build file, else more C++ sources than C ones where the program's own code lives (not tests,
+    examples, bindings): a stray fuzzer in C++ leaves a C program to musl; a C++ program mistaken for C falls back to glibc."""
     declared = declared_cxx(tree, system)
     if declared is not None:
         return declared
-    seen = 0
+    seen, c_files, cxx_files = 0, 0, 0
     for directory, dirs, files in os.walk(tree):
         dirs[:] = [d for d in dirs if d.lower() not in NOT_SOURCES]
         seen += len(files)
-        if any(name.endswith(CXX_SUFFIXES) for name in files):
-            return True
+        c_files += sum(name.endswith(".c") for name in files)
+        cxx_files += sum(name.endswith(CXX_SUFFIXES) for name in files)
         if seen > MAX_WALK:
-            return False
-    return False
+            break
+    return cxx_files > c_files
 
 
 def check_program(name: str) -> str:
@@ -102,14 +103,15 @@ def check_libc(value: str) -> str:
 def decide(tree: Path, settings: dict) -> dict:
     system = build_system(tree)
     cc = system == "cc"
+    cxx_sources = sources(tree, CXX_SUFFIXES) if cc else []
     return {
         "system": system,
         "regenerate": regenerate(tree, system),
         "program": check_program(settings["program"]) if "program" in settings else "",
         "libc": check_libc(settings.get("libc", "")),
-        "cxx": uses_cxx(tree, system),
+        "cxx": bool(cxx_sources) if cc else uses_cxx(tree, system),
         "sources": sources(tree, (".c",)) if cc else [],
-        "cxx_sources": sources(tree, CXX_SUFFIXES) if cc else [],
+        "cxx_sources": cxx_sources,
         "workdir": "/app",
         "procfile": procfile_command(tree),
         "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),

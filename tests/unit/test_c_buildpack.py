@@ -46,6 +46,8 @@ def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
 def test_cxx_only_in_tests_or_bindings_leaves_a_c_project(tmp_path):
     app = tree(tmp_path, {"Makefile": "", "main.c": "", "tests/t.cpp": "", "python/ext.cc": ""})
     assert C.decide(app, {})["cxx"] is False
+    tree(tmp_path, {"devel/fuzz.cc": ""})  # darkhttpd's fuzzer beside its one C file
+    assert C.decide(app, {})["cxx"] is False
     tree(tmp_path, {"src/lib/util.cxx": ""})
     assert C.decide(app, {})["cxx"] is True
 

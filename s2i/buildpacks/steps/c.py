@@ -153,8 +153,8 @@ def lost_features(step: dict) -> bool:
     return bool(lost)
 
 
-def build_tree(step: dict) -> tuple[str, str, dict]:
-    """Build; (tree, libc, env) of the build that worked. A failure ends the step with its first error line."""
+def build_tree(step: dict) -> tuple[str, dict]:
+    """Build; (tree, env) of the build that worked. A failure ends the step with its first error line."""
     if step["regenerate"]:
         run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
     env = toolchain("glibc")
@@ -164,12 +164,12 @@ def build_tree(step: dict) -> tuple[str, str, dict]:
     else:
         state = try_musl(step, env)
         if state == "musl":
-            return MUSL_TREE, "musl", toolchain("musl")
+            return MUSL_TREE, toolchain("musl")
     if state != "glibc-configured":
         shutil.rmtree(os.path.join("/workspace", CMAKE_DIR), ignore_errors=True)  # a half-done configure starts over
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
-    return "/workspace", "glibc", env
+    return "/workspace", env
 
 
 def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
@@ -209,7 +209,7 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
 
 def build(step: dict) -> None:
     before = {(c.path, c.digest) for c in scan("/workspace")}
-    tree, libc, env = build_tree(step)
+    tree, env = build_tree(step)
     dest = installed(step, tree, env)
     program = c_output.find_program(step, tree, before, dest)
     name = os.path.basename(program)
@@ -217,8 +217,8 @@ def build(step: dict) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.copy2(program, target)
     common.run(["strip", "--strip-all", target])
-    if libc == "glibc":
-        c_output.bundle_libraries(program, c_output.library_dirs(*(d for d in (dest, tree) if d)))
+    # glibc's, and a musl attempt's too when a Makefile called g++ by name (the musl wrapper is gcc/cc only)
+    c_output.bundle_libraries(program, c_output.library_dirs(*(d for d in (dest, tree) if d)))
     if dest:
         c_output.keep_install_data(dest)
     common.keep_files(step["assets"], step["workdir"])

@@ -66,11 +66,15 @@ def library_dirs(*roots: str) -> list[str]:
     return sorted(dirs)
 
 
+def dynamic(program: str) -> bool:
+    """Whether the program has an ELF interpreter (so shared libraries to bring along)."""
+    return "program interpreter" in subprocess.run(["readelf", "-l", program], capture_output=True, text=True, timeout=60).stdout
+
+
 def bundle_libraries(program: str, search: list[str]) -> None:
     """The shared-library closure (ldd follows DT_NEEDED) and the ELF interpreter: Debian's at their own paths,
     the project's own under /usr/lib, a directory the run base's ld.so searches with no RUNPATH or variable."""
-    headers = subprocess.run(["readelf", "-l", program], capture_output=True, text=True, timeout=60).stdout
-    if "program interpreter" not in headers:
+    if not dynamic(program):
         return
     env = dict(os.environ, LD_LIBRARY_PATH=":".join(search))
     ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True, env=env, timeout=60).stdout
