@@ -84,13 +84,13 @@ def compile_commands(step: dict, env: dict) -> list[list[str]]:
     return [[compiler, *output, *(["-x", "c", *step["sources"], "-x", "none"] if step["sources"] else []), *step["cxx_sources"]]]
 
 
-def install_command(step: dict, tree: str, dest: str) -> list[str] | None:
+def install_command(step: dict, tree: str, dest: str, env: dict) -> list[str] | None:
     """`make install DESTDIR=` when the build has an install target (CMake's is run with DESTDIR in the environment)."""
     if step["system"] == "cmake":
         return ["cmake", "--install", CMAKE_DIR]
     if step["system"] == "cc":
         return None
-    probe = subprocess.run(["make", "-n", "install", f"DESTDIR={dest}"], cwd=tree, capture_output=True, timeout=120)
+    probe = subprocess.run(["make", "-n", "install", f"DESTDIR={dest}"], cwd=tree, env=env, capture_output=True, timeout=120)
     return ["make", "install", f"DESTDIR={dest}"] if probe.returncode == 0 else None
 
 
@@ -181,12 +181,10 @@ def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
         sys.exit(exc.code)  # make's own last line (a missing rule, ...) is the summary
 
 
-
-
 def installed(step: dict, tree: str, env: dict) -> str | None:
     """Run the install target into a DESTDIR; the install root when it put programs in a bin/ or sbin/."""
     dest = INSTALL_ROOT
-    argv = install_command(step, tree, dest)
+    argv = install_command(step, tree, dest, env)
     if not argv:
         return None
     try:
@@ -195,16 +193,6 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
         print("the install target failed; taking the program from the build tree", flush=True)
         return None
     return dest if any(in_bin(c.path) for c in scan(dest)) else None
-
-
-
-
-
-
-
-
-
-
 
 
 def build(step: dict) -> None:
