@@ -148,8 +148,10 @@ def lost_features(step: dict) -> bool:
     if lost:
         print(f"musl's configure found less than glibc's (missing under musl: {', '.join(lost[:15])}); "
               'building against glibc with its shared libraries ([build] libc = "musl" keeps the static build)', flush=True)
-    else:
+    elif musl:
         print(f"musl's configure found all that glibc's did ({len(musl)} features)", flush=True)
+    else:  # a hand-written configure: no config.status
+        print("the configure runs left no features to compare; keeping musl", flush=True)
     return bool(lost)
 
 
