@@ -36,8 +36,39 @@ def _matches(app: Path, buildpack: Buildpack) -> list[str]:
     return reasons
 
 
+def _program_build_wins(app: Path, matched: list[tuple[Buildpack, list[str]]]) -> tuple[Buildpack, list[str]]:
+    """The first match, unless its only evidence is bindings files or scripts and a later buildpack's root file builds a program."""
+    first, first_reasons = matched[0]
+    own = [name for name in first.files if (app / name).is_file()]
+    if not first.bindings_files or any(name not in first.bindings_files for name in own):
+        return first, first_reasons
+    for buildpack, reasons in matched[1:]:
+        builds = [name for name in buildpack.program_builds if (app / name).is_file()]
+        if builds:
+            beside = ", ".join(own) if own else "its scripts"
+            return buildpack, [*reasons, f"{builds[0]} at the root builds the program; {beside} beside it taken for "
+                                         f"{first.name} bindings or tools (--buildpack {first.name} to build those)"]
+    return first, first_reasons
+
+
+def _subdir_builds(app: Path, chosen: Buildpack) -> list[str]:
+    """Other languages' build files one directory down, named so the user sees they were left alone."""
+    if not chosen.program_builds:
+        return []
+    notes = []
+    for directory in sorted(p for p in app.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))[:200]:
+        for buildpack in all_buildpacks():
+            names = [name for name in buildpack.files if buildpack is not chosen and (directory / name).is_file()]
+            if names:
+                notes.append(f"{directory.name}/{names[0]}: {buildpack.name} bindings or tools in a subdirectory, not built")
+    return notes[:5]
+
+
 def looked_for(buildpack: Buildpack) -> str:
-    things = list(buildpack.files) + [f"{rule.glob} that {rule.reason}" for rule in buildpack.sources]
+    globs: dict[str, list[str]] = {}
+    for rule in buildpack.sources:
+        globs.setdefault(rule.reason, []).append(rule.glob)
+    things = list(buildpack.files) + [f"{'/'.join(names)} that {reason}" for reason, names in globs.items()]
     return f"{buildpack.name}: {', '.join(things)}"
 
 
@@ -49,9 +80,9 @@ def detect(app: Path, forced: str | None = None) -> Detection:
         return Detection(buildpack, (f"chosen with --buildpack {forced}",))
     if not any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
         raise NoMatchError(f"{app} is empty", "point s2i build at the directory holding your source")
-    for buildpack in all_buildpacks():
-        reasons = _matches(app, buildpack)
-        if reasons:
-            return Detection(buildpack, tuple(reasons))
+    matched = [(buildpack, reasons) for buildpack in all_buildpacks() if (reasons := _matches(app, buildpack))]
+    if matched:
+        buildpack, reasons = _program_build_wins(app, matched)
+        return Detection(buildpack, tuple(reasons + _subdir_builds(app, buildpack)))
     wanted = "; ".join(looked_for(bp) for bp in all_buildpacks())
     raise NoMatchError(f"no buildpack recognises {app} (looked for {wanted})", "add one of those, or force one with --buildpack NAME")

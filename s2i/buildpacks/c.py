@@ -1,32 +1,91 @@
-"""C: make, CMake or every *.c; static against musl when that links, else glibc with its libraries."""
+"""C and C++: make, autotools, CMake or every source file; static against musl when that keeps every feature, else glibc with its libraries."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
-from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command, program_files
+from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, procfile_command, program_files, read_text
 from s2i.errors import UsageError
 
 # what C servers read at run time by relative path; kept beside the program, /app the working dir
 ASSET_DIRS = ("htdocs", "www", "public", "static", "templates")
-MAKEFILES = ("GNUmakefile", "Makefile", "makefile")
+MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+AUTOCONF = ("configure.ac", "configure.in")
+# root files that build a program: they win over another language's bindings beside them (see detect.py)
+PROGRAM_BUILDS = ("CMakeLists.txt", "configure", *AUTOCONF, "autogen.sh")
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx")
+MAX_WALK = 20_000  # files looked at to tell a C++ project from a C one
+NOT_SOURCES = {".git", "test", "tests", "examples", "example", "bindings", "python", "java", "docs", "fuzz", "contrib"}
+CMAKE_KEYWORDS = {"VERSION", "DESCRIPTION", "HOMEPAGE_URL", "LANGUAGES"}
 
 
 def build_system(tree: Path) -> str:
+    """A Makefile the author wrote, else a shipped configure, else CMake, else configure.ac/autogen.sh, else the compiler."""
     if any((tree / name).is_file() for name in MAKEFILES):
         return "make"
+    if (tree / "configure").is_file():
+        return "autotools"
     if (tree / "CMakeLists.txt").is_file():
         return "cmake"
+    if any((tree / name).is_file() for name in (*AUTOCONF, "autogen.sh")):
+        return "autotools"
     return "cc"
 
 
-def c_sources(tree: Path) -> list[str]:
-    """Every *.c at the root, else under src/ (the other common layout)."""
-    for pattern in ("*.c", "src/*.c"):
-        found = sorted(p.relative_to(tree).as_posix() for p in tree.glob(pattern) if p.is_file() and not p.is_symlink())
+def regenerate(tree: Path, system: str) -> list[list[str]]:
+    """autoreconf -fi (or ./autogen.sh) when configure must be made first."""
+    if system != "autotools" or (tree / "configure").is_file():
+        return []
+    if any((tree / name).is_file() for name in AUTOCONF):
+        return [["autoreconf", "-fi"]]
+    return [["sh", "./autogen.sh"]]
+
+
+def sources(tree: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Every source with one of `suffixes` at the root, else under src/ (the other common layout)."""
+    for directory in (tree, tree / "src"):
+        found = sorted(p.relative_to(tree).as_posix() for p in directory.glob("*")
+                       if p.suffix in suffixes and p.is_file() and not p.is_symlink())
         if found:
             return found
     return []
+
+
+def declared_cxx(tree: Path, system: str) -> bool | None:
+    """What the build file says: CMake's project() languages or enable_language(CXX), configure.ac's AC_PROG_CXX."""
+    if system == "cmake":
+        text = read_text(tree, "CMakeLists.txt") or ""
+        if re.search(r"enable_language\s*\([^)]*\bCXX\b", text, re.IGNORECASE):
+            return True
+        match = re.search(r"^\s*project\s*\(\s*[\w.-]+([^)]*)\)", text, re.IGNORECASE | re.MULTILINE)
+        words = match.group(1).split() if match else []
+        if "LANGUAGES" in words:
+            words = words[words.index("LANGUAGES") + 1:]
+        elif any(word in CMAKE_KEYWORDS for word in words) or not words:
+            return None  # CMake's default: C and C++
+        languages = [word for word in words if word not in CMAKE_KEYWORDS]
+        return "CXX" in languages
+    text = next((read_text(tree, name) for name in AUTOCONF if (tree / name).is_file()), None)
+    return None if text is None else "AC_PROG_CXX" in text
+
+
+def uses_cxx(tree: Path, system: str) -> bool:
+    """Declared by the build file, else more C++ sources than C ones where the program's own code lives (not tests,
+    examples, bindings): a stray fuzzer in C++ leaves a C program to musl; a C++ program mistaken for C falls back to glibc."""
+    declared = declared_cxx(tree, system)
+    if declared is not None:
+        return declared
+    seen, c_files, cxx_files = 0, 0, 0
+    for directory, dirs, files in os.walk(tree):
+        dirs[:] = [d for d in dirs if d.lower() not in NOT_SOURCES]
+        seen += len(files)
+        c_files += sum(name.endswith(".c") for name in files)
+        cxx_files += sum(name.endswith(CXX_SUFFIXES) for name in files)
+        if seen > MAX_WALK:
+            break
+    return cxx_files > c_files
 
 
 def check_program(name: str) -> str:
@@ -35,26 +94,45 @@ def check_program(name: str) -> str:
     return name
 
 
+def check_libc(value: str) -> str:
+    if value not in ("", "musl", "glibc"):
+        raise UsageError(f"s2i.toml: build.libc {value!r} is not musl or glibc", 'write libc = "glibc" (or "musl")')
+    return value
+
+
 def decide(tree: Path, settings: dict) -> dict:
     system = build_system(tree)
-    program = check_program(settings["program"]) if "program" in settings else ""
+    cc = system == "cc"
+    cxx_sources = sources(tree, CXX_SUFFIXES) if cc else []
     return {
         "system": system,
-        "program": program,
-        "sources": c_sources(tree) if system == "cc" else [],
+        "regenerate": regenerate(tree, system),
+        "program": check_program(settings["program"]) if "program" in settings else "",
+        "libc": check_libc(settings.get("libc", "")),
+        "cxx": bool(cxx_sources) if cc else uses_cxx(tree, system),
+        "sources": sources(tree, (".c",)) if cc else [],
+        "cxx_sources": cxx_sources,
         "workdir": "/app",
         "procfile": procfile_command(tree),
         "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),
     }
 
 
+def main_rules() -> tuple[SourceRule, ...]:
+    globs = [f"{d}*{suffix}" for d in ("", "src/") for suffix in (".c", *CXX_SUFFIXES)]
+    return tuple(SourceRule(glob, r"\bmain\s*\(", "defines main()") for glob in globs)
+
+
 BUILDPACK = Buildpack(
     name="c",
-    description="C programs: make, CMake or every *.c; static against musl when that links, else glibc with its libraries",
-    files=("Makefile", "makefile", "GNUmakefile", "CMakeLists.txt"),
+    description="C and C++ programs: make, autotools, CMake or every source file; static against musl when that keeps "
+                "every feature, else glibc with its libraries",
+    files=(*MAKEFILES, *PROGRAM_BUILDS),
     # a glibc program's shared-library closure, root-owned under its own paths; the app layer is /app only
     layers=(LayerSpec("libs"), LayerSpec("app")),
-    sources=(SourceRule("*.c", r"\bmain\s*\(", "defines main()"), SourceRule("src/*.c", r"\bmain\s*\(", "defines main()")),
+    sources=main_rules(),
+    program_builds=PROGRAM_BUILDS,
     decide=decide,
-    settings=(Setting("program", str, 'program = "NAME"'), Setting("assets", list, 'assets = ["htdocs/**/*"]')),
+    settings=(Setting("program", str, 'program = "NAME"'), Setting("assets", list, 'assets = ["htdocs/**/*"]'),
+              Setting("libc", str, 'libc = "glibc"')),
 )

@@ -146,6 +146,7 @@ BUILDPACK = Buildpack(
     settings=(Setting("python-version", str, 'python-version = "3.13" (or ">=3.12")'),),
     runtime="python",
     wanted_version=wanted_python,
+    bindings_files=("setup.py", "setup.cfg"),  # beside a CMakeLists.txt or configure: that program's Python bindings
     refused_run_images=(
         ("alpine", "its musl libc cannot load wheels built against glibc, and it has no Python"),
         ("base", "it has no Python interpreter"),

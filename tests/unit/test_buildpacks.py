@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from s2i.buildpacks import check_settings, get_buildpack
-from s2i.buildpacks import c as c_buildpack
 from s2i.buildpacks import go as go_buildpack
 from s2i.buildpacks import python as python_buildpack
-from s2i.buildpacks.steps import c as c_step
 from s2i.buildpacks.steps import common
 from s2i.errors import UsageError
 
@@ -110,14 +106,6 @@ def test_python_decision_carries_the_run_env_and_names_bad_files(tmp_path):
     assert caught.value.message.startswith("pyproject.toml: ")
 
 
-def test_c_build_system_and_program_setting(tmp_path):
-    assert C.decide(tree(tmp_path / "a", {"b.c": "", "a.c": ""}), {}) == {"system": "cc", "program": "", "sources": ["a.c", "b.c"], "workdir": "/app", "procfile": None, "assets": []}
-    assert C.decide(tree(tmp_path / "b", {"CMakeLists.txt": "", "Makefile": ""}), {"program": "hello"})["system"] == "make"
-    assert c_buildpack.build_system(tree(tmp_path / "c", {"CMakeLists.txt": ""})) == "cmake"
-    with pytest.raises(UsageError):
-        C.decide(tmp_path / "c", {"program": "../../bin/sh"})
-
-
 def test_c_keeps_the_files_a_server_reads_at_run_time(tmp_path):
     app = tree(tmp_path, {"Makefile": "", "httpd.c": "", "htdocs/index.html": "", "htdocs/cgi/color.cgi": "", "notes.txt": ""})
     assert C.decide(app, {})["assets"] == ["htdocs/cgi/color.cgi", "htdocs/index.html"]
@@ -135,31 +123,3 @@ def test_settings_are_checked_against_the_buildpack():
     with pytest.raises(UsageError) as caught:
         check_settings(PYTHON, {"main": "x"})
     assert "reads: python-version" in caught.value.hint
-
-
-def test_c_step_picks_the_one_new_program():
-    assert c_step.choose_program(["hello"], "") == "hello"
-    assert c_step.choose_program(["build/a", "build/b"], "b") == "build/b"
-    with pytest.raises(common.StepError) as caught:
-        c_step.choose_program(["a", "b"], "")
-    assert "found 2: a b" in str(caught.value) and 'program = "NAME"' in str(caught.value)
-    with pytest.raises(common.StepError):
-        c_step.choose_program(["a"], "zz")
-
-
-def test_c_step_reads_ldd_output():
-    text = ("\tlinux-vdso.so.1 (0x00007ffd)\n\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f)\n"
-            "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n"
-            "\tlibmissing.so => not found\n")
-    assert c_step.parse_ldd(text) == ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libz.so.1", "/lib64/ld-linux-x86-64.so.2"]
-
-
-def test_c_step_finds_elf_executables_but_not_cmake_probes_or_links(tmp_path):
-    elf = Path(shutil.which("true")).resolve()
-    for rel in ("prog", "build/tool", "build/CMakeFiles/probe"):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(elf, tmp_path / rel)
-    (tmp_path / "script.sh").write_text("#!/bin/sh\n")
-    os.chmod(tmp_path / "script.sh", 0o755)
-    os.symlink("prog", tmp_path / "link")
-    assert c_step.elf_executables(str(tmp_path)) == ["build/tool", "prog"]

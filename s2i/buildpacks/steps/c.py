@@ -1,80 +1,110 @@
-"""In the sandbox: compile against musl statically, else glibc; take the one new program (and its libraries)."""
+"""In the sandbox: build C/C++ static against musl when that keeps every feature, else glibc; take the one new program."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 
-from . import common
+from . import c_output, c_program, common
+from .c_output import PREFIX, in_bin, scan
 
 MUSL_BIN = "/tmp/musl/bin"
 MUSL_TREE = "/tmp/musl-tree"
+INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
-ELF_MAGIC = b"\x7fELF"
+JOBS = str(min(os.cpu_count() or 1, 4))
 
 
-def is_elf_executable(path: str) -> bool:
-    if os.path.islink(path) or not os.path.isfile(path) or not os.access(path, os.X_OK):
-        return False
-    with open(path, "rb") as handle:
-        return handle.read(4) == ELF_MAGIC
+class Failed(Exception):
+    """A command failed; `error` is the first compiler error line it printed, if any."""
+
+    def __init__(self, argv: list[str], code: int, error: str | None):
+        super().__init__(f"{shlex.join(argv)} failed (exit {code})")
+        self.argv, self.code, self.error = argv, code, error
 
 
-def elf_executables(root: str) -> list[str]:
-    """Executables under root, relative; CMake's own probes under CMakeFiles/ are not programs."""
-    found = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "CMakeFiles")
-        for name in files:
-            path = os.path.join(directory, name)
-            if is_elf_executable(path):
-                found.append(os.path.relpath(path, root))
-    return sorted(found)
+def tee(argv: list[str], cwd: str, env: dict) -> None:
+    """Echo and run, streaming the output; raise Failed with the first error line on a non-zero exit."""
+    print("$ " + shlex.join(argv), flush=True)
+    errors: list[str] = []
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            if len(errors) < 50 and c_program.first_error([line]):
+                errors.append(line)
+        code = process.wait()
+    sys.stdout.flush()
+    if code != 0:
+        raise Failed(argv, code, c_program.first_error(errors))
 
 
-def choose_program(new: list[str], wanted: str) -> str:
-    """The one executable the build made, or the one named `wanted`."""
-    if wanted:
-        for path in new:
-            if os.path.basename(path) == wanted:
-                return path
-        raise common.StepError(f"the build made no executable named {wanted} (made: {' '.join(new) or 'none'})")
-    if len(new) != 1:
-        raise common.StepError(
-            f"expected one new executable, found {len(new)}: {' '.join(new)}; "
-            'name it in s2i.toml ([build] program = "NAME")'
-        )
-    return new[0]
+def toolchain(libc: str) -> dict:
+    if libc == "musl":  # a musl gcc/cc first on PATH, so a Makefile that names gcc gets it too
+        return dict(os.environ, PATH=f"{MUSL_BIN}:{os.environ['PATH']}", CC=f"{MUSL_BIN}/gcc")
+    return dict(os.environ, CC="gcc", CXX="g++")
 
 
-def parse_ldd(text: str) -> list[str]:
-    """Library paths from ldd's output: `name => /path (addr)` lines and the interpreter's `/path (addr)`."""
-    libraries = set()
-    for line in text.splitlines():
-        words = line.split()
-        if "=>" in words and len(words) > words.index("=>") + 1 and words[words.index("=>") + 1].startswith("/"):
-            libraries.add(words[words.index("=>") + 1])
-        elif words and words[0].startswith("/"):
-            libraries.add(words[0])
-    return sorted(libraries)
-
-
-def compile_commands(step: dict, cc: str) -> list[list[str]]:
-    if step["system"] == "make":
-        return [["make"]]
+def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
+    if step["system"] == "autotools":
+        script = ["./configure"] if os.access(os.path.join(tree, "configure"), os.X_OK) else ["sh", "./configure"]
+        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else [])]]
     if step["system"] == "cmake":
-        return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_C_COMPILER={cc}"],
-                ["cmake", "--build", CMAKE_DIR]]
-    return [[cc, "-O2", "-o", step["program"] or "app", *step["sources"]]]
+        compilers = [f"-DCMAKE_C_COMPILER={env['CC']}"] + ([f"-DCMAKE_CXX_COMPILER={env['CXX']}"] if "CXX" in env else [])
+        # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app.
+        # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
+        return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
+                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers]]
+    return []
 
 
-def compile_in(tree: str, step: dict, cc: str, env: dict) -> bool:
-    return all(common.attempt(argv, tree, env) == 0 for argv in compile_commands(step, cc))
+def offers_static(tree: str) -> bool:
+    """A configure that knows --disable-shared (libtool's): the project's libraries are then linked into the program."""
+    try:
+        with open(os.path.join(tree, "configure"), "rb") as handle:
+            return b"--enable-shared" in handle.read(4 << 20)
+    except OSError:
+        return False
+
+
+def compile_commands(step: dict, env: dict) -> list[list[str]]:
+    if step["system"] == "make":
+        return [["make"]]  # a hand-written Makefile may not be safe in parallel
+    if step["system"] == "autotools":
+        return [["make", f"-j{JOBS}"]]
+    if step["system"] == "cmake":
+        return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS]]
+    output = ["-O2", "-o", step["program"] or "app"]
+    if not step["cxx_sources"]:
+        return [[env["CC"], *output, *step["sources"]]]
+    compiler = env.get("CXX", "g++")
+    return [[compiler, *output, *(["-x", "c", *step["sources"], "-x", "none"] if step["sources"] else []), *step["cxx_sources"]]]
+
+
+def install_command(step: dict, tree: str, dest: str, env: dict) -> list[str] | None:
+    """`make install DESTDIR=` when the build has an install target (CMake's is run with DESTDIR in the environment)."""
+    if step["system"] == "cmake":
+        return ["cmake", "--install", CMAKE_DIR]
+    if step["system"] == "cc":
+        return None
+    probe = subprocess.run(["make", "-n", "install", f"DESTDIR={dest}"], cwd=tree, env=env, capture_output=True, timeout=120)
+    return ["make", "install", f"DESTDIR={dest}"] if probe.returncode == 0 else None
+
+
+def features(step: dict, tree: str) -> set[str]:
+    name = os.path.join(tree, CMAKE_DIR, "CMakeCache.txt") if step["system"] == "cmake" else os.path.join(tree, "config.status")
+    try:
+        with open(name, errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return set()
+    return c_program.cmake_features(text) if step["system"] == "cmake" else c_program.autoconf_features(text)
 
 
 def musl_wrappers() -> None:
-    """A musl gcc/cc first on PATH, so a Makefile that names gcc gets it too."""
     os.makedirs(MUSL_BIN, exist_ok=True)
     for tool in ("gcc", "cc", "musl-gcc-static"):
         path = os.path.join(MUSL_BIN, tool)
@@ -83,47 +113,104 @@ def musl_wrappers() -> None:
         os.chmod(path, 0o755)
 
 
-def build_program(step: dict) -> tuple[str, str]:
-    """(path of the new program, libc it was linked against)."""
+def run_all(commands: list[list[str]], tree: str, env: dict) -> None:
+    for argv in commands:
+        tee(argv, tree, env)
+
+
+def try_musl(step: dict, glibc_env: dict) -> str:
+    """Configure and build against musl: "musl" when that worked, else "glibc" or "glibc-configured" (see lost_features)."""
     musl_wrappers()
     shutil.copytree("/workspace", MUSL_TREE, symlinks=True)
-    before = elf_executables(MUSL_TREE)
-    musl_env = dict(os.environ, PATH=f"{MUSL_BIN}:{os.environ['PATH']}", CC=f"{MUSL_BIN}/gcc")
-    if compile_in(MUSL_TREE, step, f"{MUSL_BIN}/gcc", musl_env):
-        print("built static against musl", flush=True)
-        tree, libc = MUSL_TREE, "musl"
-    else:
+    env = toolchain("musl")
+    state = "glibc"
+    try:
+        run_all(configure_commands(step, MUSL_TREE, env), MUSL_TREE, env)
+        if step["libc"] != "musl" and configure_commands(step, "/workspace", glibc_env):
+            run_all(configure_commands(step, "/workspace", glibc_env), "/workspace", glibc_env)
+            state = "glibc-configured"
+            if lost_features(step):
+                return state
+        run_all(compile_commands(step, env), MUSL_TREE, env)
+    except Failed as exc:
+        if step["libc"] == "musl":
+            raise common.StepError(f"{exc} against musl ([build] libc = \"musl\"): {exc.error or 'see the output above'}") from None
         print("musl did not build it; building against glibc", flush=True)
-        tree, libc = "/workspace", "glibc"
-        before = elf_executables(tree)
-        if not compile_in(tree, step, "gcc", dict(os.environ, CC="gcc")):
-            raise SystemExit(2)
-    new = [path for path in elf_executables(tree) if path not in before]
-    return os.path.join(tree, choose_program(new, step["program"])), libc
+        return state
+    print("built static against musl", flush=True)
+    return "musl"
 
 
-def bundle_libraries(program: str) -> None:
-    """The shared-library closure (ldd follows DT_NEEDED recursively) and the ELF interpreter."""
-    headers = subprocess.run(["readelf", "-l", program], capture_output=True, text=True).stdout
-    if "program interpreter" not in headers:
-        return
-    ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
-    for library in parse_ldd(ldd):
-        target = common.layer_path("libs", library)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(library, target)  # follows the soname link: the file itself
-        print(f"bundled {library}", flush=True)
+def lost_features(step: dict) -> bool:
+    """The cheap check: compare what the two configure runs found (config.status, CMakeCache.txt); no second compile."""
+    glibc, musl = features(step, "/workspace"), features(step, MUSL_TREE)
+    lost = c_program.dropped(glibc, musl)
+    if lost:
+        print(f"musl's configure found less than glibc's (missing under musl: {', '.join(lost[:15])}); "
+              'building against glibc with its shared libraries ([build] libc = "musl" keeps the static build)', flush=True)
+    elif musl:
+        print(f"musl's configure found all that glibc's did ({len(musl)} features)", flush=True)
+    else:  # a hand-written configure: no config.status
+        print("the configure runs left no features to compare; keeping musl", flush=True)
+    return bool(lost)
+
+
+def build_tree(step: dict) -> tuple[str, dict]:
+    """Build; (tree, env) of the build that worked. A failure ends the step with its first error line."""
+    if step["regenerate"]:
+        run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
+    env = toolchain("glibc")
+    state = "glibc"
+    if step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
+        print("building against glibc" + (": musl has no C++ library here" if step["libc"] != "glibc" else " ([build] libc)"), flush=True)
+    else:
+        state = try_musl(step, env)
+        if state == "musl":
+            return MUSL_TREE, toolchain("musl")
+    if state != "glibc-configured":
+        shutil.rmtree(os.path.join("/workspace", CMAKE_DIR), ignore_errors=True)  # a half-done configure starts over
+        run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
+    run_or_stop(compile_commands(step, env), "/workspace", env)
+    return "/workspace", env
+
+
+def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
+    try:
+        run_all(commands, tree, env)
+    except Failed as exc:
+        if exc.error:
+            raise common.StepError(f"{exc}: {exc.error}") from None
+        sys.exit(exc.code)  # make's own last line (a missing rule, ...) is the summary
+
+
+def installed(step: dict, tree: str, env: dict) -> str | None:
+    """Run the install target into a DESTDIR; the install root when it put programs in a bin/ or sbin/."""
+    dest = INSTALL_ROOT
+    argv = install_command(step, tree, dest, env)
+    if not argv:
+        return None
+    try:
+        tee(argv, tree, dict(env, DESTDIR=dest))
+    except Failed:
+        print("the install target failed; taking the program from the build tree", flush=True)
+        return None
+    return dest if any(in_bin(c.path) for c in scan(dest)) else None
 
 
 def build(step: dict) -> None:
-    program, libc = build_program(step)
+    before = {(c.path, c.digest) for c in scan("/workspace")}
+    tree, env = build_tree(step)
+    dest = installed(step, tree, env)
+    program = c_output.find_program(step, tree, before, dest)
     name = os.path.basename(program)
     target = common.layer_path("app", f"{step['workdir']}/{name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.copy2(program, target)
     common.run(["strip", "--strip-all", target])
-    if libc == "glibc":
-        bundle_libraries(target)
+    # glibc's, and a musl attempt's too when a Makefile called g++ by name (the musl wrapper is gcc/cc only)
+    c_output.bundle_libraries(program, c_output.library_dirs(*(d for d in (dest, tree) if d)))
+    if dest:
+        c_output.keep_install_data(dest)
     common.keep_files(step["assets"], step["workdir"])
     words = step.get("procfile") or [name]
     entrypoint = common.program_command(words, name, step["workdir"])

@@ -1,0 +1,3 @@
+int broken(void);
+
+int main(void) { return broken(); }

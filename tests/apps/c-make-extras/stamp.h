@@ -1,0 +1,1 @@
+int stamp(int value);

@@ -1,0 +1,5 @@
+#pragma once
+#include <string>
+#include <vector>
+
+std::string greeting(const std::vector<std::string> &names);
