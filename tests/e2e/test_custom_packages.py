@@ -34,6 +34,8 @@ def test_c_program_links_openssl_from_a_build_package(builder, registry, tmp_pat
     # the extended builder is cached: a rebuild with empty app caches adds nothing to the store's rootfs dir
     rootfs = {p.name for p in (builder.cache / "s2i" / "rootfs").iterdir()}
     assert any(name.startswith("ext-") for name in rootfs)
+    for name in rootfs - {n for n in rootfs if n.startswith("ext-")}:  # the stack's builder is never written through
+        assert not (builder.cache / "s2i" / "rootfs" / name / "usr/include/openssl").exists()
     builder.forget_app_caches()
     again = builder("build", app_copy(tmp_path / "again", APPS / "c-openssl"), f"{registry.host}/openssl:2", timeout=600)
     assert built(again).rsplit("@", 1)[1] == reference.rsplit("@", 1)[1]
@@ -54,6 +56,10 @@ def test_psycopg2_from_source_gets_libpq5_at_run_time_without_a_setting(builder,
         run = run_image(f"docker://{reference}", env=env)
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith("psycopg2 2.9.10 built with libpq 1500") and ", running with libpq 1500" in run.stdout
+    # a rebuild reuses the deps layer (pip does not run) and still finds what its native code needs: the same image
+    again = builder("build", app_copy(tmp_path / "again", APPS / "py-libpq"), f"{registry.host}/libpq:2", timeout=600)
+    assert "pip does not run" in again.stderr and "adding libpq5" in again.stderr
+    assert built(again).rsplit("@", 1)[1] == reference.rsplit("@", 1)[1]
 
 
 def test_build_commands_run_after_dependencies_and_before_export(builder, registry, tmp_path):

@@ -2,18 +2,18 @@
 
 import io
 import struct
-from pathlib import Path
 
 import pytest
 
 from s2i.build.closure import elf_needed, library_owners, missing_packages, needed_in
-from s2i.build.config import AppConfig, load_app_config, override
+from s2i.build.config import AppConfig, override
 from s2i.build.packages import installed_packages, listed_paths
 from s2i.build.plan import make_plan
 from s2i.buildpacks import get_buildpack
 from s2i.errors import UsageError
 from s2i.stack.files import find_stack, load_stack
 from s2i.stack.packages import check_known, parse_index, resolve
+from tests.unit.test_config import config_of
 
 INDEX = """Package: libpq-dev
 Version: 15.20-0+deb12u1
@@ -51,11 +51,6 @@ Package: libc6
 Version: 2.36-9+deb12u14
 SHA256: 00
 """
-
-
-def config_of(tmp_path, text: str) -> AppConfig:
-    (tmp_path / "s2i.toml").write_text(text)
-    return load_app_config(tmp_path)
 
 
 def test_customisation_settings_come_out_typed(tmp_path):
