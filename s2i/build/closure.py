@@ -7,6 +7,7 @@ file counts as needing nothing.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from pathlib import Path
 
@@ -62,8 +63,8 @@ def needed_in(root: Path) -> dict[str, str]:
             except OSError:
                 continue  # a link (never followed) or a file that vanished
             with os.fdopen(fd, "rb") as handle:
-                if not os.path.isfile(f"/proc/self/fd/{fd}"):
-                    continue
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue  # a FIFO or device is never read
                 for soname in elf_needed(handle):
                     needed.setdefault(soname, os.path.relpath(path, root))
     return needed

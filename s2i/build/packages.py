@@ -163,10 +163,14 @@ def listed_paths(listing: str) -> list[str]:
 
 def with_build_packages(rootfs: Path, names: tuple[str, ...], index: PackageIndex, store: Store) -> tuple[Path, dict[str, str]]:
     """The builder rootfs to build in, and the label recording what was added to it."""
-    if not names:
+    installed = installed_packages(rootfs)
+    wanted = tuple(name for name in names if name not in installed)
+    if wanted != names:
+        log(f"build packages the builder already has: {' '.join(name for name in names if name in installed)}")
+    if not wanted:
         return rootfs, {}
-    added = resolve(names, index.index, installed_packages(rootfs))
-    log(f"build packages: {describe(added)} ({len(added) - len(names)} of them dependencies the builder lacks)")
+    added = resolve(wanted, index.index, installed)
+    log(f"build packages: {describe(added)} ({len(added) - len(wanted)} of them dependencies the builder lacks)")
     return extend_builder(rootfs, added, index, store), {BUILD_LABEL: describe(added)}
 
 
