@@ -172,3 +172,41 @@ def test_dpkg_databases_and_listings(tmp_path):
     listing = ("drwxr-xr-x root/root 0 2026-10-21 09:54 ./\n-rw-r--r-- root/root 5 2026-10-21 09:54 ./usr/lib/a b.so\n"
                "lrwxrwxrwx root/root 0 2026-10-21 09:54 ./usr/lib/libx.so.1 -> libx.so.1.2\n")
     assert listed_paths(listing) == ["/.", "/usr/lib/a b.so", "/usr/lib/libx.so.1"]
+
+
+def test_extended_builder_never_writes_through_to_the_stacks_rootfs(tmp_path):
+    import subprocess
+
+    from s2i.build.packages import extend_builder
+    from s2i.stack.packages import Package
+
+    base = tmp_path / "rootfs" / "sha256-base"
+    (base / "etc").mkdir(parents=True)
+    (base / "var/lib/dpkg/info").mkdir(parents=True)
+    (base / "usr/lib").mkdir(parents=True)
+    (base / "lib").symlink_to("usr/lib")  # merged /usr: a .deb's /lib/... lands in usr/lib
+    (base / "etc/shared.conf").write_text("stack\n")
+    (base / "var/lib/dpkg/status").write_text("Package: libc6\nStatus: install ok installed\nVersion: 2.36\n")
+    tree = tmp_path / "deb"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN/control").write_text("Package: libdemo1\nVersion: 1.0\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: d\n")
+    (tree / "etc").mkdir()
+    (tree / "etc/shared.conf").write_text("package\n")
+    (tree / "lib").mkdir()
+    (tree / "lib/libdemo.so.1").write_text("elf\n")
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(tmp_path / "demo.deb")], check=True, capture_output=True)
+
+    class Index:
+        def download(self, packages):
+            return [tmp_path / "demo.deb"]
+
+    package = Package("libdemo1", "1.0", "x", "pool/libdemo1.deb")
+    extended = extend_builder(base, [package], Index(), None)
+    assert extended.parent == base.parent and extended.name.startswith("ext-")
+    assert (extended / "etc/shared.conf").read_text() == "package\n" and (base / "etc/shared.conf").read_text() == "stack\n"
+    assert (extended / "usr/lib/libdemo.so.1").is_file() and not (base / "usr/lib/libdemo.so.1").exists()
+    assert "Package: libdemo1\nStatus: install ok installed\nVersion: 1.0" in (extended / "var/lib/dpkg/status").read_text()
+    assert (base / "var/lib/dpkg/status").read_text().count("Package:") == 1
+    assert "/lib/libdemo.so.1" in (extended / "var/lib/dpkg/info/libdemo1.list").read_text().splitlines()
+    assert extend_builder(base, [package], None, None) == extended  # cached by content: no download the second time
+    assert sorted(p.name for p in base.parent.iterdir()) == sorted(["sha256-base", extended.name])
