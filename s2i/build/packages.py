@@ -112,7 +112,7 @@ def run_layer(packages: list[Package], index: PackageIndex, store: Store, mtime:
     return layer
 
 
-def extend_builder(rootfs: Path, packages: list[Package], index: PackageIndex, store: Store) -> Path:
+def extend_builder(rootfs: Path, packages: list[Package], index: PackageIndex) -> Path:
     """The builder's rootfs plus `packages` (files only; dpkg's status and file lists updated), cached by content."""
     final = rootfs.parent / ("ext-" + content_key("builder", packages, rootfs.name).partition(":")[2])
     if final.is_dir():
@@ -161,7 +161,7 @@ def listed_paths(listing: str) -> list[str]:
     return paths
 
 
-def with_build_packages(rootfs: Path, names: tuple[str, ...], index: PackageIndex, store: Store) -> tuple[Path, dict[str, str]]:
+def with_build_packages(rootfs: Path, names: tuple[str, ...], index: PackageIndex) -> tuple[Path, dict[str, str]]:
     """The builder rootfs to build in, and the label recording what was added to it."""
     installed = installed_packages(rootfs)
     wanted = tuple(name for name in names if name not in installed)
@@ -171,7 +171,7 @@ def with_build_packages(rootfs: Path, names: tuple[str, ...], index: PackageInde
         return rootfs, {}
     added = resolve(wanted, index.index, installed)
     log(f"build packages: {describe(added)} ({len(added) - len(wanted)} of them dependencies the builder lacks)")
-    return extend_builder(rootfs, added, index, store), {BUILD_LABEL: describe(added)}
+    return extend_builder(rootfs, added, index), {BUILD_LABEL: describe(added)}
 
 
 def native_needs(layers: tuple[tuple[str, Path], ...], run_root: Path | None, builder: Path) -> list[str]:

@@ -78,7 +78,7 @@ def build(options: BuildOptions, context: Context) -> Published:
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         run_base = _run_base(plan, stack, context, store)
         builder = ensure_stack_image(stack, "builder", context, store)
-        rootfs, build_labels = with_build_packages(unpack_image(builder, store), config.build_packages, packages, store)
+        rootfs, build_labels = with_build_packages(unpack_image(builder, store), config.build_packages, packages)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         # the copy the build sees, ignore files applied; the builder with the packages added to it

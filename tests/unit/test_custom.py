@@ -201,12 +201,12 @@ def test_extended_builder_never_writes_through_to_the_stacks_rootfs(tmp_path):
             return [tmp_path / "demo.deb"]
 
     package = Package("libdemo1", "1.0", "x", "pool/libdemo1.deb")
-    extended = extend_builder(base, [package], Index(), None)
+    extended = extend_builder(base, [package], Index())
     assert extended.parent == base.parent and extended.name.startswith("ext-")
     assert (extended / "etc/shared.conf").read_text() == "package\n" and (base / "etc/shared.conf").read_text() == "stack\n"
     assert (extended / "usr/lib/libdemo.so.1").is_file() and not (base / "usr/lib/libdemo.so.1").exists()
     assert "Package: libdemo1\nStatus: install ok installed\nVersion: 1.0" in (extended / "var/lib/dpkg/status").read_text()
     assert (base / "var/lib/dpkg/status").read_text().count("Package:") == 1
     assert "/lib/libdemo.so.1" in (extended / "var/lib/dpkg/info/libdemo1.list").read_text().splitlines()
-    assert extend_builder(base, [package], None, None) == extended  # cached by content: no download the second time
+    assert extend_builder(base, [package], None) == extended  # cached by content: no download the second time
     assert sorted(p.name for p in base.parent.iterdir()) == sorted(["sha256-base", extended.name])
