@@ -198,6 +198,7 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
 
 
 def build(step: dict) -> None:
+    common.run_commands(step, "/workspace")
     before = {(c.path, c.digest) for c in scan("/workspace")}
     tree, env = build_tree(step)
     dest = installed(step, tree, env)
