@@ -16,6 +16,7 @@ from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
+from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_repo
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.runtime import choose_runtime
 from s2i.build.source import copy_source
@@ -43,6 +44,7 @@ class BuildOptions:
     secrets: tuple[tuple[str, Path], ...] = ()  # (id, file): mounted at /run/secrets/ID for the build only
     network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
     build_timeout: float = 1800
+    cache: str | None = None  # a registry repository shared by runners: see s2i.build.remote_cache
 
 
 def default_destination(app: Path) -> str:
@@ -53,6 +55,7 @@ def build(options: BuildOptions, context: Context) -> Published:
     app = options.app
     destination = parse_location(options.destination or default_destination(app))
     prepare_destination(destination, context)
+    cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
     detection = detect(app, options.buildpack)
     buildpack = detection.buildpack
@@ -78,6 +81,10 @@ def build(options: BuildOptions, context: Context) -> Published:
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         keys = layer_keys(plan, workspace, builder.digest)  # the copy the build sees, ignore files applied
+        remote, cache_key = _remote_cache(cache_repo, context, store), build_cache_key(buildpack.name, builder.digest, app)
+        if remote:
+            remote.import_layers(keys)
+            remote.import_build_cache(cache, cache_key)
         reusable = reusable_layers(store, keys)
         if reusable and plan.step_input.get("needs_dependencies"):
             restore_layers(store, reusable, work / "out" / "layers")
@@ -86,9 +93,19 @@ def build(options: BuildOptions, context: Context) -> Published:
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})
+        if remote:
+            remote.export(keys, cache, cache_key)
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
     image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
     return write_image(destination, image, context)
+
+
+def _remote_cache(repository, context: Context, store: Store) -> RemoteCache | None:
+    if repository is None:
+        return None
+    remote = RemoteCache(repository, context, store)
+    remote.start()
+    return remote
 
 
 def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[str, ...]:
