@@ -117,3 +117,17 @@ def test_a_cache_repo_with_a_tag_is_refused_before_any_work(built_stack, registr
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"s2i: error: --cache '{registry.host}/cache:v1' names a tag or digest")
     assert registry.manifest_tags("c") == set()
+
+
+def test_a_tampered_cache_entry_is_a_miss_and_a_normal_build(built_stack, registry, tmp_path):
+    app, cache = app_copy(tmp_path, EXAMPLES / "c-hello"), f"{registry.host}/cache/c"
+    built(Runner(tmp_path / "runner-a", built_stack)("build", app, f"{registry.host}/c:a", "--cache", cache))
+    [tag] = [tag for tag in registry.manifest_tags("cache/c") if tag.startswith("cache-")]
+    for layer in skopeo_inspect(f"docker://{cache}:{tag}", raw=True)["layers"]:  # the build cache's blobs: other bytes, same size
+        hexdigest = layer["digest"].split(":")[1]
+        data = registry.storage / "docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
+        data.write_bytes(bytes(b ^ 0x55 for b in data.read_bytes()))
+    second = Runner(tmp_path / "runner-b", built_stack)("build", app, f"{registry.host}/c:b", "--cache", cache)
+    built(second)
+    assert len(warnings(second)) == 1 and "the build cache entry is unusable, treated as a miss" in warnings(second)[0], second.stderr
+    assert "$ musl-gcc" in second.stderr  # the launcher the entry held is compiled again
