@@ -169,12 +169,14 @@ def stack() -> None:
 @click.argument("name", required=False)
 @click.option("--push", "push_prefix", metavar="PREFIX", help="Also push the images to PREFIX/builder, PREFIX/run-static, ...")
 @click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
+@click.option("--write-stack", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
+              help="With --push: write a stack file naming the pushed images by digest, usable with --stack FILE without mmdebstrap.")
 @registry_options
-def stack_build(name, push_prefix, update, as_json, context):
+def stack_build(name, push_prefix, update, write_stack, as_json, context):
     """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
     from s2i.commands.stack import build as build_stack
 
-    results = build_stack(name, push_prefix, update, context)
+    results = build_stack(name, push_prefix, update, context, write_stack)
     text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
     emit(results, as_json, text)
 
