@@ -18,14 +18,14 @@ from pathlib import Path
 
 import zstandard
 
-from s2i.archive.layer import GZIP_LEVEL, HashingReader, open_uncompressed, write_layer
+from s2i.archive.layer import ZSTD_LEVEL, HashingReader, open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.build.output import META_KEYS, check_keys
 from s2i.errors import RegistryError, S2IError, UsageError
 from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.reference import REFERENCE_HINT, Reference, parse_reference
-from s2i.oci.types import OCI_LAYER_GZIP, shorten
+from s2i.oci.types import OCI_LAYER_ZSTD, shorten
 from s2i.progress import log
 from s2i.stack.rootfs import unpack_layer, unpack_limit
 from s2i.store import Store, remove_tree
@@ -184,8 +184,8 @@ class RemoteCache:
             left = unpack_limit()
             for layer in image.layers:  # unpack_layer checks the blob's digest and its tar's diff_id
                 left -= unpack_layer(str(temp), self.store.fetch(layer.descriptor, layer.source), layer, left)
-                if layer.descriptor.media_type == OCI_LAYER_GZIP:  # the next export finds these parts already made
-                    self.store.remember_layer(layer.diff_id, f"gzip-{GZIP_LEVEL}", layer.descriptor)
+                if layer.descriptor.media_type == OCI_LAYER_ZSTD:  # the next export finds these parts already made
+                    self.store.remember_layer(layer.diff_id, f"zstd-{ZSTD_LEVEL}", layer.descriptor)
             os.rmdir(cache_dir)
             os.rename(temp, cache_dir)
         finally:
@@ -219,7 +219,8 @@ class RemoteCache:
 
     def _tree_entry(self, cache_dir: Path, key: str) -> list[tuple[str, Image]]:
         parts = cache_parts(cache_dir)
-        blobs = [write_layer(cache_dir, self.store, OCI_LAYER_GZIP, "gzip", TarOptions(only=part)) for part in parts]
+        # zstd: a build cache is written after every build, and only s2i reads it, so the fast codec wins
+        blobs = [write_layer(cache_dir, self.store, OCI_LAYER_ZSTD, "zstd", TarOptions(only=part)) for part in parts]
         layers = [Layer(blob.descriptor, blob.diff_id, self.store.blob(blob.descriptor)) for blob in blobs]
         return [(entry_tag("cache", key), entry_image({"kind": "cache", "key": key}, layers))] if layers else []
 
