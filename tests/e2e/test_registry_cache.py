@@ -94,9 +94,12 @@ def test_a_fresh_runner_compiles_go_incrementally_from_the_cache(built_stack, re
     built(first)
     assert "[build go] net/http\n" in first.stderr  # a cold cache: the standard library is compiled
     (app / "main.go").write_text((app / "main.go").read_text().replace("hello from go-httpd", "hello again"))
-    second = Runner(tmp_path / "runner-b", built_stack)("build", app, f"{registry.host}/go:b", "--cache", cache)
-    built(second)
+    second = Runner(tmp_path / "runner-b", built_stack)("build", app, f"{registry.host}/go:b", "--cache", cache, "--json")
+    assert second.returncode == 0, second.stderr
     assert "cache: the build cache comes from" in second.stderr
+    b = skopeo_inspect(f"docker://{registry.host}/go:b", raw=True)
+    uploaded = {digest for digest, outcome in outcomes(second).items() if outcome == "uploaded"}
+    assert uploaded == {b["layers"][-1]["digest"], b["config"]["digest"]}  # the app layer and config; the launcher was there
     said = [line.removeprefix("[build go] ") for line in second.stderr.splitlines() if line.startswith("[build go] ")]
     compiled = [words for words in said if words and " " not in words]  # what go -v names: packages it compiled
     assert compiled == ["example.com/go-httpd"], said
@@ -127,7 +130,7 @@ def test_a_tampered_cache_entry_is_a_miss_and_a_normal_build(built_stack, regist
         hexdigest = layer["digest"].split(":")[1]
         data = registry.storage / "docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
         data.write_bytes(bytes(b ^ 0x55 for b in data.read_bytes()))
-    second = Runner(tmp_path / "runner-b", built_stack)("build", app, f"{registry.host}/c:b", "--cache", cache)
+    second = Runner(tmp_path / "runner-b", built_stack)("build", app, f"{registry.host}/c:b", env={"S2I_CACHE": cache})  # as --cache
     built(second)
     assert len(warnings(second)) == 1 and "the build cache entry is unusable, treated as a miss" in warnings(second)[0], second.stderr
     assert "$ musl-gcc" in second.stderr  # the launcher the entry held is compiled again
