@@ -21,16 +21,25 @@ from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.runtime import choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
+from s2i.files import atomic_write
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
-from s2i.oci.reference import parse_location
-from s2i.oci.types import layer_media_type
+from s2i.oci.reference import RegistryLocation, parse_location
+from s2i.oci.types import ANNOTATION_CREATED, layer_media_type
 from s2i.progress import log
+from s2i.sbom.make import image_sbom
 from s2i.stack.files import Stack
 from s2i.stack.images import ensure_stack_image
 from s2i.stack.rootfs import unpack_image
 from s2i.store import Store
-from s2i.transports import Context, Published, prepare_destination, read_image, write_image
+from s2i.transports import (
+    Context,
+    Published,
+    prepare_destination,
+    read_image,
+    write_image,
+)
+from s2i.transports.registry.referrers import artifact, push_referrer
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class BuildOptions:
     network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
     build_timeout: float = 1800
     cache: str | None = None  # a registry repository shared by runners: see s2i.build.remote_cache
+    sbom_file: Path | None = None  # also write the SBOM here
+    sbom_format: str = "spdx"  # or cyclonedx
 
 
 def default_destination(app: Path) -> str:
@@ -96,7 +107,15 @@ def build(options: BuildOptions, context: Context) -> Published:
         if remote:
             remote.export(keys, cache, cache_key)
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
-    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
+    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack),
+                          layer_names=[f"{name} layer" for name, _ in output.layers])
+    media_type, sbom = image_sbom(image, len(run_base.layers), options.sbom_format, _image_name(destination), store)
+    if options.sbom_file:
+        atomic_write(options.sbom_file, sbom)
+    if isinstance(destination, RegistryLocation):  # before the tag: a tag never names an image without its SBOM
+        registry = context.registries.get(destination.reference.registry)
+        digest = push_referrer(registry, destination.reference, artifact(image, media_type, sbom, {ANNOTATION_CREATED: image.config.get("created", "")}), media_type)
+        log(f"sbom ({options.sbom_format}): {destination.reference.registry}/{destination.reference.repository}@{digest}")
     return write_image(destination, image, context)
 
 
@@ -106,6 +125,12 @@ def _remote_cache(repository, context: Context, store: Store) -> RemoteCache | N
     remote = RemoteCache(repository, context, store)
     remote.start()
     return remote
+
+
+def _image_name(destination) -> str:
+    if isinstance(destination, RegistryLocation):
+        return f"{destination.reference.registry}/{destination.reference.repository}"
+    return str(destination)
 
 
 def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[str, ...]:

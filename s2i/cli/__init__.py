@@ -73,13 +73,46 @@ def copy(source, destination, as_json, context):
 
 @cli.command()
 @click.argument("reference")
+@click.option("--layers", "show_layers", is_flag=True, help="List each layer: size, what created it, files, bytes later layers waste.")
+@click.option("--files", "show_files", is_flag=False, flag_value="all", default=None, metavar="[LAYER]",
+              help="List the files of every layer (or of LAYER: its number or a digest prefix), marking those a later layer replaces or deletes.")
 @registry_options
-def inspect(reference, as_json, context):
+def inspect(reference, show_layers, show_files, as_json, context):
     """Show an image's digest, config and layers."""
     from s2i.commands.image import format_summary, inspect as run_inspect
 
+    if show_layers or show_files:
+        from s2i.commands.image import explore_image
+
+        result, text = explore_image(reference, show_files, context)
+        emit(result, as_json, text)
+        return
     summary = run_inspect(reference, context)
     emit(summary, as_json, format_summary(summary))
+
+
+@cli.command()
+@click.argument("image")
+@click.argument("destination", required=False, callback=given)
+@click.option("--run-image", help="The base to move onto: a registry image, or a base of the image's stack (default: that base as the stack has it now).")
+@registry_options
+def rebase(image, destination, run_image, as_json, context):
+    """Move IMAGE's app layers onto a newer run base, without building; push to DESTINATION (default: IMAGE)."""
+    from s2i.commands.rebase import rebase as run_rebase
+
+    published = run_rebase(image, destination, run_image, context)
+    emit(published.to_json(), as_json, published.reference)
+
+
+@cli.command()
+@click.argument("image")
+@click.option("--format", "fmt", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True)
+@registry_options
+def sbom(image, fmt, as_json, context):
+    """Print the SBOM s2i pushed beside IMAGE (an OCI referrer), checked against its digests."""
+    from s2i.commands.sbom import fetch_sbom
+
+    click.echo(fetch_sbom(image, fmt, context).decode())
 
 
 def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
@@ -132,19 +165,21 @@ def detect(app, buildpack, as_json):
               help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
 @click.option("--network", type=click.Choice(["default", "host", "none"]), default="default", show_default=True,
               help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
+@click.option("--sbom", "sbom_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the image's SBOM here.")
+@click.option("--sbom-format", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True, help="SPDX 2.3 or CycloneDX 1.5 JSON.")
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
 @click.option("--cache", "cache_repo", envvar="S2I_CACHE", metavar="REPO",
               help="Registry repository shared by runners: reusable layers and build caches are read before the build, written after.")
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, cache_repo, as_json, context):
+          build_timeout, sbom_file, sbom_format, cache_repo, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
     flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
     options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
-                           cache=cache_repo)
+                           cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 
@@ -152,9 +187,14 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("image")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--debug", is_flag=True, help="Instead, a busybox shell over the image's files and env (for images with no shell); ARGS run in it.")
 @registry_options
-def run(image, args, as_json, context):
+def run(image, args, debug, as_json, context):
     """Run IMAGE's entrypoint in bubblewrap (host network): s2i run IMAGE [-- ARGS]."""
+    if debug:
+        from s2i.commands.debug import debug as debug_image
+
+        sys.exit(debug_image(image, args, context))
     from s2i.commands.run import run as run_image
 
     sys.exit(run_image(image, args, context))

@@ -64,8 +64,26 @@ def summarise(image: Image, name: str) -> dict:
 def inspect(reference: str, context: Context) -> dict:
     location = parse_location(reference)
     image = read_image(location, context)
-    name = f"{location.reference.registry}/{location.reference.repository}" if isinstance(location, RegistryLocation) else str(location)
-    return summarise(image, name)
+    return summarise(image, _name(location))
+
+
+def _name(location) -> str:
+    return f"{location.reference.registry}/{location.reference.repository}" if isinstance(location, RegistryLocation) else str(location)
+
+
+def explore_image(reference: str, files: str | None, context: Context) -> tuple[dict, str]:
+    """`inspect --layers` (files only counted) or `--files [LAYER]`: the result as data and as text."""
+    from s2i.commands import explore
+
+    location = parse_location(reference)
+    image = read_image(location, context)
+    views = explore.explore(image)
+    result = {"reference": _name(location), "digest": image.digest, "layers": explore.layers_json(views)}
+    if files is None:
+        return result, explore.format_layers(views)
+    shown = views if files == "all" else [explore.pick_layer(views, files)]
+    result["files"] = explore.files_json(shown)
+    return result, explore.format_files(shown)
 
 
 def format_summary(summary: dict) -> str:

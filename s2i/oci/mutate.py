@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from s2i.oci.image import Image, Layer
 from s2i.oci.types import (
     ANNOTATION_BASE_DIGEST,
+    ANNOTATION_BASE_LAYERS,
     ANNOTATION_BASE_NAME,
     DOCKER_CONFIG,
     DOCKER_MANIFEST,
@@ -76,15 +78,19 @@ def append_layers(
     *,
     created: int = 0,
     base_name: str | None = None,
+    layer_names: Sequence[str] = (),
 ) -> Image:
-    """A new image: base layers untouched, `layers` on top, config and manifest rewritten."""
+    """A new image: base layers untouched, `layers` on top, config and manifest rewritten.
+
+    `layer_names` (one per layer) go into each layer's history entry, so `inspect --layers` can say what made it."""
     config = copy.deepcopy(base.config)
     config["created"] = iso_time(created)
     config["config"] = _runtime_config(config.get("config") or {}, changes)
     rootfs = config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
     rootfs["diff_ids"] = list(rootfs.get("diff_ids", [])) + [layer.diff_id for layer in layers]
     history = list(config.get("history") or [])
-    history += [{"created": iso_time(created), "created_by": changes.created_by} for _ in layers]
+    names = list(layer_names) or [""] * len(layers)
+    history += [{"created": iso_time(created), "created_by": f"{changes.created_by}: {name}" if name else changes.created_by} for name in names]
     if not layers:
         history.append({"created": iso_time(created), "created_by": changes.created_by, "empty_layer": True})
     config["history"] = history
@@ -92,11 +98,13 @@ def append_layers(
 
     docker = base.media_type == DOCKER_MANIFEST and bool(base.layers)
     annotations = dict(base.manifest.get("annotations") or {})
-    annotations.pop(ANNOTATION_BASE_NAME, None)
-    annotations.pop(ANNOTATION_BASE_DIGEST, None)
-    if base_name and base.layers:
-        annotations[ANNOTATION_BASE_NAME] = base_name
+    for key in (ANNOTATION_BASE_NAME, ANNOTATION_BASE_DIGEST, ANNOTATION_BASE_LAYERS):
+        annotations.pop(key, None)
+    if base.layers:
         annotations[ANNOTATION_BASE_DIGEST] = base.digest
+        annotations[ANNOTATION_BASE_LAYERS] = str(len(base.layers))
+        if base_name:
+            annotations[ANNOTATION_BASE_NAME] = base_name
     annotations.update(changes.annotations)
     manifest = {
         "schemaVersion": 2,

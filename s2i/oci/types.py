@@ -28,6 +28,8 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 
 ANNOTATION_BASE_NAME = "org.opencontainers.image.base.name"
 ANNOTATION_BASE_DIGEST = "org.opencontainers.image.base.digest"
+ANNOTATION_BASE_LAYERS = "io.s2i.base.layers"  # how many of the bottom layers are the base: what `s2i rebase` replaces
+ANNOTATION_CREATED = "org.opencontainers.image.created"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 
 MAX_DOCUMENT = 4 << 20  # manifests, indexes and configs larger than this are refused unread

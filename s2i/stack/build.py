@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -11,19 +12,22 @@ from pathlib import Path
 
 from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
-from s2i.stack.debian import AptArchive, extract_deb, write_sources
 from s2i.errors import S2IError
 from s2i.oci.image import Image, Layer, empty_image
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
+from s2i.stack.debian import AptArchive, extract_deb, write_sources
 from s2i.stack.files import RunBase, Stack
-from s2i.stack.lock import Lock, changes as lock_changes, check_against_archive, read_lock, write_lock
+from s2i.stack.lock import Lock, check_against_archive, read_lock, write_lock
+from s2i.stack.lock import changes as lock_changes
 from s2i.store import Store
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 NONROOT = 65532
+LABEL_LIBC = "io.s2i.stack.libc"
+LABEL_PYTHON = "io.s2i.stack.python"
 PRUNED = ["usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "usr/share/bug",
           "usr/share/linda", "usr/lib/x86_64-linux-gnu/gconv", "usr/share/zoneinfo/right"]
 VOLATILE = ["var/log", "var/cache/apt", "var/lib/apt/lists", "var/cache/ldconfig", "var/cache/debconf/config.dat-old",
@@ -109,6 +113,24 @@ def stack_labels(stack: Stack, name: str, lock: Lock) -> tuple[tuple[str, str], 
     return (("io.s2i.stack", stack.name), ("io.s2i.stack.image", name), ("io.s2i.stack.lock", lock.digest()))
 
 
+def abi_labels(stack: Stack, base: RunBase, lock: Lock) -> tuple[tuple[str, str], ...]:
+    """The glibc and CPython a run base carries, so `s2i rebase` can refuse a base older than an app was built on."""
+    packages = {p for link in stack.base_chain(base.name) for p in link.packages}
+    labels = []
+    if "libc6" in packages:
+        labels.append((LABEL_LIBC, upstream_version(lock.run["libc6"])))
+    pythons = sorted(p.removeprefix("python").removesuffix("-minimal") for p in packages if re.fullmatch(r"python3\.\d+-minimal", p))
+    if pythons:
+        labels.append((LABEL_PYTHON, pythons[-1]))
+    return tuple(labels)
+
+
+def upstream_version(debian_version: str) -> str:
+    """2.36 from 2.36-9+deb12u14, 1.2.13 from 1:1.2.13.dfsg-1: the part that names the ABI."""
+    upstream = debian_version.partition(":")[2] or debian_version
+    return re.match(r"[0-9.]*", upstream.rsplit("-", 1)[0]).group(0).rstrip(".")
+
+
 def build_run_base(stack: Stack, base: RunBase, parent: Image, lock: Lock, archive: AptArchive, store: Store, mtime: int) -> Image:
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".stack-") as temp:
         root = Path(temp) / "rootfs"
@@ -116,7 +138,8 @@ def build_run_base(stack: Stack, base: RunBase, parent: Image, lock: Lock, archi
         base_layer_tree(base, lock.run, archive, root)
         layer = layer_from_tree(root, store, mtime)
     env = (("PATH", PATH), ("SSL_CERT_FILE", "/" + CA_BUNDLE), *base.env)
-    changes = ConfigChanges(env=env, labels=stack_labels(stack, image_name(base.name), lock), created_by=f"s2i stack build: {base.name}")
+    labels = stack_labels(stack, image_name(base.name), lock) + abi_labels(stack, base, lock)
+    changes = ConfigChanges(env=env, labels=labels, created_by=f"s2i stack build: {base.name}")
     return append_layers(parent, [layer], changes, created=mtime)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,13 @@ class Stack:
 
 def stacks_dir() -> Path:
     return Path(os.environ.get("S2I_STACKS_DIR") or STACKS_DIR)
+
+
+def known_stack(label: object) -> str | None:
+    """A stack name read from an image (hostile data): only a plain name of a stack in the stacks dir, never a path."""
+    if isinstance(label, str) and re.fullmatch(r"[a-z0-9][a-z0-9.-]{0,63}", label) and (stacks_dir() / f"{label}.toml").is_file():
+        return label
+    return None
 
 
 def find_stack(name_or_path: str | None) -> Path:

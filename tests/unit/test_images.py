@@ -8,6 +8,7 @@ from s2i.oci.image import BytesBlob, Layer, assemble, empty_image, parse_platfor
 from s2i.oci.mutate import ConfigChanges, append_layers, merge_env
 from s2i.oci.types import (
     ANNOTATION_BASE_DIGEST,
+    ANNOTATION_BASE_LAYERS,
     ANNOTATION_BASE_NAME,
     DOCKER_CONFIG,
     DOCKER_LAYER_GZIP,
@@ -55,7 +56,7 @@ def test_append_keeps_docker_family_and_records_the_base():
     new = blob_layer(b"app", DOCKER_LAYER_GZIP)
     image = append_layers(base, [new], ConfigChanges(entrypoint=("/app",), env=(("A", "2"), ("B", "3"))), base_name="reg/base:1")
     assert image.media_type == DOCKER_MANIFEST and image.manifest["config"]["mediaType"] == DOCKER_CONFIG
-    assert image.manifest["annotations"] == {ANNOTATION_BASE_NAME: "reg/base:1", ANNOTATION_BASE_DIGEST: base.digest}
+    assert image.manifest["annotations"] == {ANNOTATION_BASE_NAME: "reg/base:1", ANNOTATION_BASE_DIGEST: base.digest, ANNOTATION_BASE_LAYERS: "1"}
     assert image.config["config"]["Env"] == ["PATH=/bin", "A=2", "B=3"]
     assert "Cmd" not in image.config["config"]  # a new entrypoint drops the base's arguments
     assert image.layers == (base_layer, new) and len(image.config["history"]) == 2
