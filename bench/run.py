@@ -15,6 +15,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from measure import changed_layer_bytes, image_facts  # noqa: E402
+from fresh import fresh_runs  # noqa: E402
 from prepare import BASE_IMAGES, prepare  # noqa: E402
 from report import chart, derive, goals, table, write_json  # noqa: E402
 from sides import S2I, Buildah  # noqa: E402
@@ -133,6 +134,8 @@ def main() -> int:
         for app in args.apps:
             results[app] = {side.label: bench_side(side, app, work, registry, args.runs, logs / "skopeo.log")
                             for side in sides}
+            app_dir = pristine(app, work)
+            results[app]["s2i"].update(fresh_runs(sides[0], app_dir, registry, state, args.runs, editor(app_dir, APPS[app])))
     finally:
         registry.stop()
     total = time.monotonic() - started
@@ -162,6 +165,10 @@ METHOD = """
   images, `buildah build --isolation chroot --layers`. No push in this figure.
 - **Rebuild**: the main source file gets one new line that changes the program (a comment would leave a compiled
   binary unchanged), then the same build on the state the last cold build left.
+- **Fresh runner** (s2i only): a CI runner whose store holds nothing but the stack's builder, pulled by reference:
+  the stack is pushed to the registry with `s2i stack build --push ... --write-stack FILE`, one build on another
+  runner (`--stack FILE --cache 127.0.0.1:PORT/bench-cache/APP`) fills the cache, then each run starts from a store
+  holding only the unpacked builder, makes a one-line change and times `s2i build --stack FILE --cache ...` to pushed.
 - **Edit to pushed**: s2i: a new edit and `s2i build APP 127.0.0.1:PORT/...` (it pushes as it builds); buildah: the
   rebuild above plus `buildah push --tls-verify=false`.
 - **Uploaded bytes** are read at the registry (a `docker-registry` on 127.0.0.1 with filesystem storage): the growth of

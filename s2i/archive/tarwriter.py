@@ -20,6 +20,7 @@ class TarOptions:
     prefix: str = ""  # where the tree lands in the image, e.g. "app"
     keep_modes: bool = False  # stacks need setuid and 1777; app layers get 755/644
     keep_owners: bool = False  # stacks keep the owners on disk (nonroot's home); app layers get uid/gid
+    only: tuple[str, ...] = ()  # relative paths to write (with their parents and what is under them); all when empty
 
 
 def source_date_epoch(fallback: int = 0) -> int:
@@ -78,7 +79,7 @@ def write_tree(root: Path, out: BinaryIO, options: TarOptions = TarOptions()) ->
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         for info in _parent_dirs(prefix, options):
             tar.addfile(info)
-        for rel, path in _walk_under_root(root):
+        for rel, path in _walk_selected(root, options.only) if options.only else _walk_under_root(root):
             name = f"{prefix}/{rel}" if prefix else rel
             st = os.lstat(path)
             info = _header(name, options)
@@ -113,3 +114,23 @@ def _walk_under_root(root: Path) -> Iterator[tuple[str, Path]]:
         yield name, root / name
         if (root / name).is_dir() and not (root / name).is_symlink():
             yield from _walk_under(root, name)
+
+
+def _walk_selected(root: Path, only: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
+    """The named entries, each parent once before them, and everything under the named directories."""
+    seen: set[str] = set()
+    for rel in sorted(only):
+        parts = rel.split("/")
+        if any(not _real_dir(root / "/".join(parts[:depth])) for depth in range(1, len(parts))):
+            continue  # never through a link: the tree may be a build's hostile output
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            if name not in seen:
+                seen.add(name)
+                yield name, root / name
+        if _real_dir(root / rel):
+            yield from _walk_under(root, rel)
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()

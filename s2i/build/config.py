@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from s2i.build.source import read_app_file
+from s2i.build.source import read_app_file, resolve_inside
 from s2i.buildpacks import all_buildpacks
 from s2i.errors import UsageError
 from s2i.stack.packages import check_name
@@ -119,7 +119,7 @@ def load_app_config(app: Path) -> AppConfig:
     run = _run_table(data.get("run", {}), f"{at} run")
     return AppConfig(
         run_image=_text(data.get("run-image"), f"{at} run-image"),
-        stack=_text(data.get("stack"), f"{at} stack"),
+        stack=_stack_file(app, _text(data.get("stack"), f"{at} stack"), f"{at} stack"),
         entrypoint=_command(data.get("entrypoint"), f"{at} entrypoint"),
         cmd=_command(data.get("cmd"), f"{at} cmd"),
         env=env_table(data.get("env", {}), f"{at} env"),
@@ -171,6 +171,18 @@ def _commands(value, where: str) -> tuple[str | tuple[str, ...], ...]:
         else:
             raise UsageError(f"{where}: {item!r} is not a command", 'write a string or a list of words: "make assets" or ["make", "assets"]')
     return tuple(commands)
+
+
+def _stack_file(app: Path, value: str | None, where: str) -> str | None:
+    """A stack s2i.toml names by path is a file inside the app (a stack file its platform team handed out), as an absolute path."""
+    if value is None or not (value.endswith(".toml") or "/" in value):
+        return value
+    rel = None if value.startswith("/") else resolve_inside(app, value)
+    if rel is None:
+        raise UsageError(f"{where} {value!r} is outside the app", "keep the stack file in the app (a relative path), or pass --stack FILE")
+    if read_app_file(app, rel) is None:
+        raise UsageError(f"{where} {value!r}: there is no such file in the app", "check the path; it is relative to the app directory")
+    return str(app.resolve() / rel)
 
 
 def _list(value, where: str, example: str) -> list:

@@ -17,6 +17,7 @@ from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable
 from s2i.build.limits import Limits
 from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes, make_plan
+from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_repo
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.runtime import choose_runtime
 from s2i.build.source import copy_source
@@ -53,6 +54,7 @@ class BuildOptions:
     secrets: tuple[tuple[str, Path], ...] = ()  # (id, file): mounted at /run/secrets/ID for the build only
     network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
     build_timeout: float = 1800
+    cache: str | None = None  # a registry repository shared by runners: see s2i.build.remote_cache
     sbom_file: Path | None = None  # also write the SBOM here
     sbom_format: str = "spdx"  # or cyclonedx
 
@@ -65,6 +67,7 @@ def build(options: BuildOptions, context: Context) -> Published:
     app = options.app
     destination = parse_location(options.destination or default_destination(app))
     prepare_destination(destination, context)
+    cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
     detection = detect(app, options.buildpack or config.buildpack, "--buildpack" if options.buildpack else "s2i.toml buildpack")
     buildpack = detection.buildpack
@@ -94,6 +97,10 @@ def build(options: BuildOptions, context: Context) -> Published:
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         # the copy the build sees, ignore files applied; the builder with the packages added to it
         keys = layer_keys(plan, workspace, builder.digest + (f" {rootfs.name}" if build_labels else ""))
+        remote, cache_key = _remote_cache(cache_repo, context, store), build_cache_key(buildpack.name, builder.digest, app)
+        if remote:
+            remote.import_layers(keys)
+            remote.import_build_cache(cache, cache_key)
         reusable = reusable_layers(store, keys)
         closure = buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
         if reusable and (plan.step_input.get("needs_dependencies") or closure):
@@ -105,6 +112,8 @@ def build(options: BuildOptions, context: Context) -> Published:
                                        {"app": plan.app_owner} if plan.app_owner else {})
         run_layers, run_labels = extra_run_layers(config.run_packages, output, run_base, rootfs, packages, store, closure,
                                                   plan.layer_mtime, options.compression)
+        if remote:
+            remote.export(keys, cache, cache_key)
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels, **build_labels, **run_labels}}
     image = append_layers(run_base, [*run_layers, *layers], image_changes(plan, launch), created=created, base_name=_base_name(plan, stack),
                           layer_names=["run packages layer"] * len(run_layers) + [f"{name} layer" for name, _ in output.layers])
@@ -116,6 +125,14 @@ def build(options: BuildOptions, context: Context) -> Published:
         digest = push_referrer(registry, destination.reference, artifact(image, media_type, sbom, {ANNOTATION_CREATED: image.config.get("created", "")}), media_type)
         log(f"sbom ({options.sbom_format}): {destination.reference.registry}/{destination.reference.repository}@{digest}")
     return write_image(destination, image, context)
+
+
+def _remote_cache(repository, context: Context, store: Store) -> RemoteCache | None:
+    if repository is None:
+        return None
+    remote = RemoteCache(repository, context, store)
+    remote.start()
+    return remote
 
 
 def _image_name(destination) -> str:

@@ -64,7 +64,7 @@ def choose_run_image(buildpack: Buildpack, stack: Stack, requested: str | None) 
     if name in stack.bases:
         base = stack.bases[name]
         if base.kind == "image" or name in buildpack.run_images:
-            return RunImage(name, True, base.kind == "packages")
+            return RunImage(name, True, base.has_nonroot)
         raise UsageError(
             f"the {buildpack.name} buildpack cannot run on {name!r}",
             f"use one of: {', '.join(n for n in buildpack.run_images if n in stack.bases)}, or name an image that has what it needs",

@@ -171,9 +171,11 @@ def detect(app, buildpack, as_json):
               help="Stop the build, and every process it started, after this long.")
 @click.option("--build-package", "build_packages", multiple=True, metavar="NAME", help="Debian package to add to the build (adds to [build] packages).")
 @click.option("--run-package", "run_packages", multiple=True, metavar="NAME", help="Debian package to add to the image (adds to [run] packages).")
+@click.option("--cache", "cache_repo", envvar="S2I_CACHE", metavar="REPO",
+              help="Registry repository shared by runners: reusable layers and build caches are read before the build, written after.")
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, sbom_file, sbom_format, build_packages, run_packages, as_json, context):
+          build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from dataclasses import replace
 
@@ -185,7 +187,7 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
                     run_packages=package_names(list(run_packages), "--run-package"))
     buildpack = buildpack_name(buildpack, "--buildpack")
     options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
-                           sbom_file=sbom_file, sbom_format=sbom_format)
+                           cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 
@@ -215,12 +217,14 @@ def stack() -> None:
 @click.argument("name", required=False)
 @click.option("--push", "push_prefix", metavar="PREFIX", help="Also push the images to PREFIX/builder, PREFIX/run-static, ...")
 @click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
+@click.option("--write-stack", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
+              help="With --push: write a stack file naming the pushed images by digest, usable with --stack FILE without mmdebstrap.")
 @registry_options
-def stack_build(name, push_prefix, update, as_json, context):
+def stack_build(name, push_prefix, update, write_stack, as_json, context):
     """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
     from s2i.commands.stack import build as build_stack
 
-    results = build_stack(name, push_prefix, update, context)
+    results = build_stack(name, push_prefix, update, context, write_stack)
     text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
     emit(results, as_json, text)
 

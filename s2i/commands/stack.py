@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from s2i.errors import UsageError
 from s2i.oci.image import Image
@@ -10,7 +11,9 @@ from s2i.oci.reference import RegistryLocation, parse_reference
 from s2i.progress import log
 from s2i.stack.build import image_name, store_ref
 from s2i.stack.files import find_stack, load_stack, stacks_dir
-from s2i.stack.images import build_and_save
+from s2i.files import atomic_write
+from s2i.stack.handout import format_stack
+from s2i.stack.images import build_and_save, stored_stack
 from s2i.store import Store
 from s2i.transports import Context, write_image
 from s2i.transports.local import load_image
@@ -26,14 +29,22 @@ def _with_origins(image: Image, pushed: dict[str, tuple[str, str]]) -> Image:
     return dataclasses.replace(image, layers=layers)
 
 
-def build(name: str | None, push_prefix: str | None, update: bool, context: Context) -> list[dict]:
+def build(name: str | None, push_prefix: str | None, update: bool, context: Context, write_stack: Path | None = None) -> list[dict]:
     stack = load_stack(find_stack(name))
+    if write_stack and not push_prefix:
+        raise UsageError("--write-stack names the pushed images, so it needs --push", "add --push PREFIX, e.g. --push registry.example.com/stacks")
+    if write_stack and not write_stack.parent.is_dir():
+        raise UsageError(f"--write-stack {write_stack}: there is no directory {write_stack.parent}", "create it first")
     if push_prefix:
         parse_reference(f"{push_prefix}/builder:{stack.name}")  # a bad prefix fails before hours of work
     store = Store()
-    built = build_and_save(stack, store, update)
+    images = None if update else stored_stack(stack, store)
+    if images is None:
+        images = build_and_save(stack, store, update).images
+    else:
+        log(f"stack {stack.name}: the store holds it built from {stack.lock_path.name}; using it (--update builds it afresh)")
     results, pushed = [], {}
-    for image_name_, image in built.images.items():
+    for image_name_, image in images.items():
         entry = {"image": image_name_, "digest": image.digest, "size": image.size,
                  "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
         if push_prefix:
@@ -43,6 +54,9 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
             entry["reference"] = published.reference
             log(f"pushed {published.reference}")
         results.append(entry)
+    if write_stack:
+        atomic_write(write_stack, format_stack(stack, {r["image"]: r["reference"] for r in results}).encode())
+        log(f"wrote {write_stack}: stack {stack.name} by reference, usable with --stack {write_stack}")
     return results
 
 

@@ -24,10 +24,15 @@ class RunBase:
     extends: str | None = None
     image: str | None = None
     env: tuple[tuple[str, str], ...] = ()
+    nonroot: bool = False  # an image base that has the nonroot user (65532), as s2i's own pushed bases do
 
     @property
     def kind(self) -> str:
         return "image" if self.image else "packages" if self.packages else "scratch"
+
+    @property
+    def has_nonroot(self) -> bool:
+        return self.kind == "packages" or self.nonroot
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def _run_base(name: str, table: dict, where: str) -> RunBase:
         raise UsageError(f"{where}: give exactly one of packages, image or scratch", "see stacks/debian-bookworm.toml")
     if "image" in table:
         parse_reference(table["image"])
-        return RunBase(name, image=table["image"], env=_env(table, where))
+        if not isinstance(table.get("nonroot", False), bool):
+            raise UsageError(f"{where}: nonroot must be true or false", "write it as nonroot = true")
+        return RunBase(name, image=table["image"], env=_env(table, where), nonroot=table.get("nonroot", False))
     if "scratch" in table:
         return RunBase(name)
     return RunBase(name, _strings(table["packages"], f"{where}.packages"), table.get("extends"), env=_env(table, where))

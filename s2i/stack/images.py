@@ -9,6 +9,7 @@ from s2i.oci.image import Image
 from s2i.oci.reference import RegistryLocation, ScratchLocation, parse_reference
 from s2i.progress import log
 from s2i.stack.build import BuiltStack, build_stack, image_name, store_ref
+from s2i.stack.lock import read_lock
 from s2i.stack.debian import AptArchive
 from s2i.stack.files import Stack, find_stack, load_stack
 from s2i.stack.lock import StaleLock
@@ -62,3 +63,20 @@ def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store) 
         log(f"{exc.message}: resolving stack {stack.name} afresh from today's archive (and rewriting {stack.lock_path.name})")
         build_and_save(stack, store, update=True)
     return stack_image(stack, name, context, store)
+
+
+def stored_stack(stack: Stack, store: Store) -> dict[str, Image] | None:
+    """The stack's images as the store holds them, when every one was built from its current lock; else None."""
+    lock = read_lock(stack.lock_path)
+    if lock is None:
+        return None
+    names = [] if stack.builder.image else ["builder"]
+    names += [image_name(b.name) for b in sorted(stack.bases.values(), key=lambda b: len(stack.base_chain(b.name))) if b.kind == "packages"]
+    images = {}
+    for name in names:
+        image = load_image(store, store_ref(stack, name))
+        labels = ((image.config.get("config") or {}).get("Labels") or {}) if image else {}
+        if labels.get("io.s2i.stack.lock") != lock.digest():
+            return None
+        images[name] = image
+    return images

@@ -1,0 +1,42 @@
+"""A stack file naming a pushed stack's images by digest, for platform teams to hand out: no mmdebstrap needed to use it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from s2i.stack.build import image_name
+from s2i.stack.files import Stack
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes (\\", \\\\, \\n, \\uXXXX) are TOML's too."""
+    return json.dumps(text)
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _string(name)
+
+
+def _strings(values) -> str:
+    return "[" + ", ".join(_string(value) for value in values) + "]"
+
+
+def format_stack(stack: Stack, references: dict[str, str]) -> str:
+    """The stack with its builder and package-built bases replaced by `references` (image name -> repo@digest)."""
+    lines = [f"# stack {stack.name}, pushed: every image pinned by digest; use it with --stack FILE or stack = \"FILE\" in s2i.toml",
+             f"suite = {_string(stack.suite)}", f"architecture = {_string(stack.architecture)}"]
+    if stack.extra_suites:
+        lines.append(f"extra-suites = {_strings(stack.extra_suites)}")
+    if stack.toolchains:
+        lines.append("toolchains = { " + ", ".join(f"{_key(language)} = {_strings(versions)}" for language, versions in stack.toolchains) + " }")
+    lines += ["", "[builder]", f"image = {_string(references.get('builder') or stack.builder.image or '')}"]
+    for name, base in stack.bases.items():
+        lines += ["", f"[run.{_key(name)}]"]
+        if base.kind == "scratch":
+            lines.append("scratch = true")
+        elif base.kind == "packages":  # built by s2i: it has the nonroot user
+            lines += [f"image = {_string(references[image_name(name)])}", "nonroot = true"]
+        else:
+            lines.append(f"image = {_string(base.image)}" + ("\nnonroot = true" if base.nonroot else ""))
+    return "\n".join(lines) + "\n"
