@@ -9,7 +9,8 @@ from s2i.files import atomic_write, read_small
 from s2i.oci.image import Image
 from s2i.oci.types import canonical_json
 from s2i.sbom.documents import FORMATS, document
-from s2i.sbom.scan import Component, scan_layer, unique
+from s2i.sbom.scan import Component, deb_component, scan_layer, unique
+from s2i.stack.build import LABEL_PACKAGES
 from s2i.store import Store
 
 SCAN_VERSION = "3"  # bump when scanning finds more, so older cached results are not reused
@@ -27,10 +28,25 @@ def layer_components(store: Store, layer, look_for_programs: bool) -> list[Compo
     return found
 
 
+def labelled_base(image: Image) -> list[Component]:
+    """The packages an s2i stack's run base lists in its label: what its layers' status.d holds, without reading them."""
+    labels = (image.config.get("config") or {}).get("Labels") or {}
+    text = labels.get(LABEL_PACKAGES) if isinstance(labels, dict) else None
+    if not isinstance(text, str):
+        return []
+    arch = str(image.config.get("architecture", ""))
+    stanzas = (f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n" for name, _, version in (w.partition("=") for w in text.split()))
+    return [c for c in (deb_component(stanza, f"label {LABEL_PACKAGES}") for stanza in stanzas) if c]
+
+
 def image_sbom(image: Image, app_layers_from: int, fmt: str, image_name: str, store: Store) -> tuple[str, bytes]:
-    """(media type, document bytes) of the image; programs are looked into in the layers s2i added."""
-    found = []
+    """(media type, document bytes) of the image; programs are looked into in the layers s2i added.
+
+    A run base from an s2i stack is known by its label, so its layers (mounted on push, never pulled) are not read."""
+    found = labelled_base(image)
     for index, layer in enumerate(image.layers):
+        if index < app_layers_from and found:
+            continue
         found += layer_components(store, layer, index >= app_layers_from)
     created = image.config.get("created") or "1970-01-01T00:00:00Z"
     return FORMATS[fmt], canonical_json(document(fmt, unique(found), image_name, image.digest, created))

@@ -28,6 +28,7 @@ CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 NONROOT = 65532
 LABEL_LIBC = "io.s2i.stack.libc"
 LABEL_PYTHON = "io.s2i.stack.python"
+LABEL_PACKAGES = "io.s2i.stack.packages"
 PRUNED = ["usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "usr/share/bug",
           "usr/share/linda", "usr/lib/x86_64-linux-gnu/gconv", "usr/share/zoneinfo/right"]
 VOLATILE = ["var/log", "var/cache/apt", "var/lib/apt/lists", "var/cache/ldconfig", "var/cache/debconf/config.dat-old",
@@ -114,9 +115,10 @@ def stack_labels(stack: Stack, name: str, lock: Lock) -> tuple[tuple[str, str], 
 
 
 def abi_labels(stack: Stack, base: RunBase, lock: Lock) -> tuple[tuple[str, str], ...]:
-    """The glibc and CPython a run base carries, so `s2i rebase` can refuse a base older than an app was built on."""
+    """The glibc and CPython a run base carries (so `s2i rebase` can refuse a base older than an app was built on), and
+    every package in it (so an SBOM needs no download of a base that is mounted, never pulled)."""
     packages = {p for link in stack.base_chain(base.name) for p in link.packages}
-    labels = []
+    labels = [(LABEL_PACKAGES, " ".join(f"{p}={lock.run[p]}" for p in sorted(packages)))]
     if "libc6" in packages:
         labels.append((LABEL_LIBC, upstream_version(lock.run["libc6"])))
     pythons = sorted(p.removeprefix("python").removesuffix("-minimal") for p in packages if re.fullmatch(r"python3\.\d+-minimal", p))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from s2i.sbom.documents import cyclonedx, spdx
 from s2i.sbom.goinfo import MAGIC, read_build_info
 from s2i.sbom.scan import deb_component, go_components, pypi_component, unique
@@ -62,3 +64,18 @@ def test_documents_are_deterministic_and_name_each_component_once():
     assert {r["relationshipType"] for r in first["relationships"]} == {"DESCRIBES", "CONTAINS"}
     bom = cyclonedx(parts, "reg/app", "sha256:" + "a" * 64, "2024-01-01T00:00:00Z")
     assert [c["purl"] for c in bom["components"]] == ["pkg:deb/debian/a.b@1", "pkg:pypi/flask@3.1.0"]
+
+
+def test_a_stack_base_is_known_by_its_label_so_its_layers_are_not_read(tmp_path):
+    from s2i.sbom.make import image_sbom
+    from s2i.store import Store
+    from tests.unit.crafted import stored_image, tar_of
+
+    store = Store(tmp_path / "store")
+    labels = {"config": {"Labels": {"io.s2i.stack.packages": "libc6=2.36-9 tzdata=2026f-0"}}, "architecture": "amd64"}
+    image = stored_image(store, [tar_of([("var/lib/dpkg/status.d/ignored", "file", b"Package: ignored\nVersion: 1\n")]),
+                                 tar_of([("var/lib/dpkg/status.d/libpq5", "file", b"Package: libpq5\nVersion: 15\n")])], config_extra=labels)
+    image.layers[0].source.path.unlink()  # a mounted base: its bytes are not here, and need not be
+    _, document = image_sbom(image, 1, "spdx", "reg/app", store)
+    names = {p["name"] for p in json.loads(document)["packages"]}
+    assert {"libc6", "tzdata", "libpq5"} <= names and "ignored" not in names
