@@ -41,16 +41,21 @@ def looked_for(buildpack: Buildpack) -> str:
     return f"{buildpack.name}: {', '.join(things)}"
 
 
-def detect(app: Path, forced: str | None = None) -> Detection:
-    if not app.is_dir():
+def detect(tree: Path, forced: str | None = None, app: Path | None = None) -> Detection:
+    """The buildpack for `tree`, the app's filtered copy (ignore files applied); messages name `app`, the source."""
+    app = app or tree
+    if not tree.is_dir():
         raise UsageError(f"{app} is not a directory", "pass the app's source directory")
     if forced:
         buildpack = get_buildpack(forced)
         return Detection(buildpack, (f"chosen with --buildpack {forced}",))
-    if not any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+    if not any(p for p in tree.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+        if tree != app and any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+            raise NoMatchError(f"nothing of {app} is left for the build once .s2iignore/.dockerignore and exclude are applied",
+                               "a * line needs ! exceptions for what the build needs (e.g. !go.mod), or use include")
         raise NoMatchError(f"{app} is empty", "point s2i build at the directory holding your source")
     for buildpack in all_buildpacks():
-        reasons = _matches(app, buildpack)
+        reasons = _matches(tree, buildpack)
         if reasons:
             return Detection(buildpack, tuple(reasons))
     wanted = "; ".join(looked_for(bp) for bp in all_buildpacks())

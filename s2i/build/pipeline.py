@@ -11,15 +11,16 @@ from pathlib import Path
 
 from s2i.archive.tarwriter import source_date_epoch
 from s2i.build.config import AppConfig, load_app_config, override
-from s2i.build.detect import detect
+from s2i.build.detect import Detection, detect
 from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
-from s2i.build.runtime import choose_runtime
+from s2i.build.runtime import RuntimeChoice, choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
+from s2i.errors import UsageError
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
 from s2i.oci.reference import parse_location
@@ -54,10 +55,6 @@ def build(options: BuildOptions, context: Context) -> Published:
     destination = parse_location(options.destination or default_destination(app))
     prepare_destination(destination, context)
     config = override(load_app_config(app), options.flags)
-    detection = detect(app, options.buildpack)
-    buildpack = detection.buildpack
-    log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
-    settings = check_settings(buildpack, config.settings)
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -65,11 +62,15 @@ def build(options: BuildOptions, context: Context) -> Published:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=store.root, prefix=".build-")))
         workspace = work / "workspace"
         workspace.mkdir()
-        copy_source(app, workspace, config.include, config.exclude + secret_excludes(app, options.secrets))
+        filtered_source(app, workspace, config, options.secrets)  # detection and build see the same tree
+        detection = detect(workspace, options.buildpack, app)
+        buildpack = detection.buildpack
+        log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
+        settings = check_settings(buildpack, config.settings)
         stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
         if runtime:
             log(f"runtime: {runtime.describe()}")
-        decision = {**buildpack.decide(workspace, settings), **({"runtime": runtime.step_input()} if runtime else {})}
+        decision = {**buildpack.decide(workspace, decide_settings(config, settings)), **({"runtime": runtime.step_input()} if runtime else {})}
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         run_base = _run_base(plan, stack, context, store)
@@ -89,6 +90,30 @@ def build(options: BuildOptions, context: Context) -> Published:
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
     image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
     return write_image(destination, image, context)
+
+
+def filtered_source(app: Path, dest: Path, config: AppConfig, secrets: tuple[tuple[str, Path], ...] = ()) -> None:
+    """The app's files as the build sees them: .s2iignore/.dockerignore, include and exclude applied, secrets left out."""
+    if not app.is_dir():
+        raise UsageError(f"{app} is not a directory", "pass the app's source directory")
+    copy_source(app, dest, config.include, config.exclude + secret_excludes(app, secrets))
+
+
+def detect_app(app: Path, forced: str | None) -> tuple[Detection, RuntimeChoice | None]:
+    """`s2i detect`: the buildpack and runtime for the same filtered tree a build would get."""
+    config = load_app_config(app)
+    with tempfile.TemporaryDirectory(prefix="s2i-detect-") as temp:
+        tree = Path(temp) / "app"
+        tree.mkdir()
+        filtered_source(app, tree, config)
+        detection = detect(tree, forced, app)
+        _, runtime = choose_runtime(detection.buildpack, tree, check_settings(detection.buildpack, config.settings), config.stack)
+    return detection, runtime
+
+
+def decide_settings(config: AppConfig, settings: dict) -> dict:
+    """What a buildpack's decide() reads: its [build] settings, and the Procfile process asked for."""
+    return {**settings, "process": config.process} if config.process else settings
 
 
 def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[str, ...]:

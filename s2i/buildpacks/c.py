@@ -43,7 +43,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "program": program,
         "sources": c_sources(tree) if system == "cc" else [],
         "workdir": "/app",
-        "procfile": procfile_command(tree),
+        "procfile": procfile_command(tree, settings.get("process")),
         "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),
     }
 

@@ -67,7 +67,7 @@ def decide(tree: Path, settings: dict) -> dict:
     main = check_main(settings["main"]) if "main" in settings else find_main(tree)
     name = binary_name(tree, main)
     tags = [f"-tags={','.join(settings['tags'])}"] if settings.get("tags") else []
-    procfile = procfile_command(tree)
+    procfile = procfile_command(tree, settings.get("process"))
     return {
         "package": main,
         # no -mod=vendor: Go itself uses vendor/ when go.mod says go >= 1.14 and vendor/modules.txt agrees

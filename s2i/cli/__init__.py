@@ -82,8 +82,8 @@ def inspect(reference, as_json, context):
     emit(summary, as_json, format_summary(summary))
 
 
-def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
-    from s2i.build.config import AppConfig, parse_port, parse_user
+def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process=None, read_only_app=None):
+    from s2i.build.config import AppConfig, parse_port, parse_process, parse_user
 
     return AppConfig(
         run_image=run_image,
@@ -93,6 +93,8 @@ def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
         env=env_flags(env),
         ports=tuple(parse_port(p, "--port") for p in port),
         user=parse_user(user, "--user") if user is not None else None,
+        process=parse_process(process, "--process") if process is not None else None,
+        read_only_app=read_only_app,
     )
 
 
@@ -102,15 +104,9 @@ def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def detect(app, buildpack, as_json):
     """Say which buildpack would build APP, and why."""
-    from s2i.build.detect import detect as run_detect
+    from s2i.build.pipeline import detect_app
 
-    from s2i.build.config import load_app_config
-    from s2i.build.runtime import choose_runtime
-    from s2i.buildpacks import check_settings
-
-    detection = run_detect(app, buildpack)
-    config = load_app_config(app)
-    _, runtime = choose_runtime(detection.buildpack, app, check_settings(detection.buildpack, config.settings), config.stack)
+    detection, runtime = detect_app(app, buildpack)
     text = f"{detection.buildpack.name}: {'; '.join(detection.reasons)}" + (f"\nruntime: {runtime.describe()}" if runtime else "")
     emit({**detection.to_json(), **({"runtime": runtime.to_json()} if runtime else {})}, as_json, text)
 
@@ -126,6 +122,9 @@ def detect(app, buildpack, as_json):
 @click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
 @click.option("--port", multiple=True, metavar="N[/PROTO]")
 @click.option("--user", help="Run as this user (default 65532 on bases that have it).")
+@click.option("--process", metavar="NAME", help="Run the Procfile's NAME: line instead of web:.")
+@click.option("--read-only-app/--writable-app", "read_only_app", default=None,
+              help="Keep /app root's and read-only for the run user (default: writable by it).")
 @click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the build output here.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
@@ -135,12 +134,12 @@ def detect(app, buildpack, as_json):
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
 @registry_options
-def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, as_json, context):
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app, log_file, compression,
+          secrets, network, build_timeout, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
-    flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
+    flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app)
     options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
