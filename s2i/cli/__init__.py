@@ -116,7 +116,7 @@ def detect(app, buildpack, as_json):
 @click.argument("destination", required=False, callback=given)
 @click.option("--buildpack", help="Skip detection and use this buildpack.")
 @click.option("--run-image", help="Run base: a stack base (static, scratch, base, python, alpine) or a registry image.")
-@click.option("--stack", "stack_name", help="Stack to build with (default debian-bookworm).")
+@click.option("--stack", "stack_name", help="Stack to build with (default debian-trixie, or the stack that has the runtime version the app asks for).")
 @click.option("--entrypoint", help="Override the entrypoint.")
 @click.option("--cmd", help="Default arguments.")
 @click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
@@ -167,7 +167,7 @@ def stack() -> None:
 @click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
 @registry_options
 def stack_build(name, push_prefix, update, as_json, context):
-    """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
+    """Build stack NAME (default debian-trixie) from Debian packages into the local store."""
     from s2i.commands.stack import build as build_stack
 
     results = build_stack(name, push_prefix, update, context)
