@@ -16,7 +16,7 @@ from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.plan import BuildPlan, image_changes, make_plan
-from s2i.build.runner import app_cache_dir, run_build
+from s2i.build.runner import app_cache_dir, cache_seed, run_build
 from s2i.build.runtime import RuntimeChoice, choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
@@ -82,8 +82,10 @@ def build(options: BuildOptions, context: Context) -> Published:
         reusable = reusable_layers(store, keys)
         if reusable and plan.step_input.get("needs_dependencies"):
             restore_layers(store, reusable, work / "out" / "layers")
+        limits = Limits(seconds=options.build_timeout)
+        seed = cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, Limits(seconds=options.build_timeout))
+                           options.network, limits, seed)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})

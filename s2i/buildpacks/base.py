@@ -63,6 +63,8 @@ class Buildpack:
     refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
     runtime: str = ""  # the language whose toolchain version the stack must offer (see s2i/build/runtime.py)
     wanted_version: Callable[[Path, dict], object] | None = field(default=None, compare=False, repr=False)  # -> versions.Wanted
+    # run once per builder, toolchain and build env in an empty tree (no app code): its /s2i/cache seeds a cold app cache
+    cache_seed: tuple[str, ...] = ()
 
 
 def check_settings(buildpack: Buildpack, settings: dict, where: str = "s2i.toml") -> dict:

@@ -93,4 +93,6 @@ BUILDPACK = Buildpack(
               Setting("go-version", str, 'go-version = "1.24" (or ">=1.22")')),
     runtime="go",
     wanted_version=wanted_go,
+    # the standard library compiled as every build compiles it (-trimpath; -ldflags only link), so a cold build does not
+    cache_seed=("go", "build", "-trimpath", "std"),
 )

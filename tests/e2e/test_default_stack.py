@@ -45,3 +45,21 @@ def test_bookworm_serves_python_3_11_and_stays_available_by_name(builder, bookwo
     assert skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]["io.s2i.stack"] == "debian-bookworm"
     with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
         assert http_get("http://127.0.0.1:8080/") == "hello from go-httpd\n"
+
+
+def test_a_cold_go_build_does_not_compile_the_standard_library(builder, registry, tmp_path):
+    """The std seed is compiled once per builder, Go and build env, with no app code, then copied into a cold app cache."""
+    app = app_copy(tmp_path, REPO_ROOT / "examples" / "go-httpd")
+    (app / "s2i.toml").write_text('[build]\nenv = { GOFLAGS = "-v" }\n')  # go build -v names each package it compiles
+    result = builder("build", app, f"{registry.host}/cold-go:1")
+    reference = built(result)
+    seeded = [line.split("] ", 1)[1] for line in result.stderr.splitlines() if line.startswith("[seed go] ")]
+    compiled = [line.split("] ", 1)[1] for line in result.stderr.splitlines() if line.startswith("[build go] ")]
+    assert "net/http" in seeded and "runtime" in seeded  # the seed compiled the standard library once
+    assert "go build cache seeded with the precompiled standard library" in compiled
+    assert "net/http" not in compiled and "runtime" not in compiled and "example.com/go-httpd" in compiled
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
+        assert http_get("http://127.0.0.1:8080/") == "hello from go-httpd\n"
+    again = builder("build", app_copy(tmp_path / "other", app), f"{registry.host}/cold-go:2")  # another app: its own cold cache
+    built(again)
+    assert "[seed go]" not in again.stderr and "go build cache seeded" in again.stderr
