@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -132,7 +133,7 @@ def test_dynamic_zlib_cmake_app_runs_on_scratch(builder, registry):
     reference = f"{registry.host}/c-zlib:1"
     built(builder("build", APPS / "c-zlib", reference, "--run-image", "scratch"))
     result = run_image(f"docker://{reference}")
-    assert result.stdout.startswith("zlib 1.2") and "packed 31 bytes" in result.stdout, result.stderr
+    assert re.fullmatch(r"zlib 1\.3\.\d+ packed 31 bytes into \d+\n", result.stdout), result.stderr  # trixie's zlib, bundled
 
 
 @pytest.fixture
