@@ -15,10 +15,10 @@ from tools import CommandFailed, run
 
 DEBIAN = "127.0.0.1/bench-base/debian:bookworm"
 PYTHON = "127.0.0.1/bench-base/python:3-bookworm"
-BUILDER = "127.0.0.1/bench-base/s2i-builder:bookworm"
+BUILDER = "127.0.0.1/bench-base/s2i-builder:stack"
 # local names only: buildah finds them in its storage and never asks a registry for them
 BASE_IMAGES = (DEBIAN, PYTHON, BUILDER)
-STACK = "debian-bookworm"
+STACK = "debian-trixie"  # s2i's default stack (s2i/stack/files.py DEFAULT_STACK), what `s2i build` uses in the bench
 
 
 def ensure_tools(log: Path) -> None:

@@ -1,5 +1,5 @@
 # c-hello.Dockerfile with the builder stage on s2i's builder stack image, which already has gcc and make.
-FROM 127.0.0.1/bench-base/s2i-builder:bookworm AS build
+FROM 127.0.0.1/bench-base/s2i-builder:stack AS build
 WORKDIR /src
 COPY . .
 RUN make

@@ -1,5 +1,5 @@
 # go-httpd.Dockerfile with the builder stage on s2i's builder stack image, which already has golang-go.
-FROM 127.0.0.1/bench-base/s2i-builder:bookworm AS build
+FROM 127.0.0.1/bench-base/s2i-builder:stack AS build
 WORKDIR /src
 COPY . .
 RUN CGO_ENABLED=0 go build -o /httpd .

@@ -14,12 +14,14 @@ from s2i.buildpacks import all_buildpacks
 from s2i.errors import UsageError
 from s2i.stack.packages import check_name
 
-KNOWN_KEYS = ("run-image", "stack", "entrypoint", "cmd", "env", "ports", "user", "include", "exclude", "build", "run", "buildpack")
+KNOWN_KEYS = ("run-image", "stack", "entrypoint", "cmd", "env", "ports", "user", "include", "exclude", "process", "read-only-app", "build",
+              "run", "buildpack")
 RUN_KEYS = ("packages",)
 ENV_NAME = re.compile(r"[^\s=\x00-\x1f\x7f]+")
 PORT = re.compile(r"(\d{1,5})(?:/(tcp|udp|sctp))?", re.IGNORECASE)
 USER_PART = r"(?:\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31})"
 USER = re.compile(f"{USER_PART}(?::{USER_PART})?")
+PROCESS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class AppConfig:
     user: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    process: str | None = None  # the Procfile process to run instead of web:
+    read_only_app: bool | None = None  # True: /app stays root's, the run user cannot write beside the code
     build_env: tuple[tuple[str, str], ...] = ()
     buildpack: str | None = None
     build_packages: tuple[str, ...] = ()  # Debian packages added to the builder for this build
@@ -98,6 +102,19 @@ def parse_user(value, where: str) -> str:
     raise UsageError(f"{where}: {value!r} is not a user", 'write a name or uid, optionally with :group or :gid: "65532", "app", "1000:1000"')
 
 
+def parse_process(value, where: str) -> str:
+    """A Procfile process name: web, worker, release, ..."""
+    if isinstance(value, str) and PROCESS.fullmatch(value):
+        return value
+    raise UsageError(f"{where}: {value!r} is not a Procfile process name", 'name a line of the Procfile, e.g. "worker"')
+
+
+def _flag(value, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise UsageError(f"{where} must be true or false", f"write it as {where.rpartition(' ')[2]} = true")
+
+
 def load_app_config(app: Path) -> AppConfig:
     path = app / "s2i.toml"
     text = read_app_file(app, "s2i.toml")
@@ -127,6 +144,8 @@ def load_app_config(app: Path) -> AppConfig:
         user=parse_user(data["user"], f"{at} user") if "user" in data else None,
         include=_strings(data.get("include", []), f"{at} include", '["src/**", "Makefile"]'),
         exclude=_strings(data.get("exclude", []), f"{at} exclude", '["secret.txt", "tests/"]'),
+        process=parse_process(data["process"], f"{at} process") if "process" in data else None,
+        read_only_app=_flag(data.get("read-only-app"), f"{at} read-only-app"),
         build_env=env_table(build.pop("env", {}), f"{at} build.env"),
         buildpack=buildpack_name(data.get("buildpack"), f"{at} buildpack"),
         build_packages=package_names(build.pop("packages", []), f"{at} build.packages"),

@@ -72,17 +72,22 @@ def looked_for(buildpack: Buildpack) -> str:
     return f"{buildpack.name}: {', '.join(things)}"
 
 
-def detect(app: Path, forced: str | None = None, chosen_by: str = "--buildpack") -> Detection:
-    if not app.is_dir():
+def detect(tree: Path, forced: str | None = None, app: Path | None = None, chosen_by: str = "--buildpack") -> Detection:
+    """The buildpack for `tree`, the app's filtered copy (ignore files applied); messages name `app`, the source."""
+    app = app or tree
+    if not tree.is_dir():
         raise UsageError(f"{app} is not a directory", "pass the app's source directory")
     if forced:
         buildpack = get_buildpack(forced)
         return Detection(buildpack, (f"chosen with {chosen_by} {forced}",))
-    if not any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+    if not any(p for p in tree.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+        if tree != app and any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
+            raise NoMatchError(f"nothing of {app} is left for the build once .s2iignore/.dockerignore and exclude are applied",
+                               "a * line needs ! exceptions for what the build needs (e.g. !go.mod), or use include")
         raise NoMatchError(f"{app} is empty", "point s2i build at the directory holding your source")
-    matched = [(buildpack, reasons) for buildpack in all_buildpacks() if (reasons := _matches(app, buildpack))]
+    matched = [(buildpack, reasons) for buildpack in all_buildpacks() if (reasons := _matches(tree, buildpack))]
     if matched:
-        buildpack, reasons = _program_build_wins(app, matched)
-        return Detection(buildpack, tuple(reasons + _subdir_builds(app, buildpack)))
+        buildpack, reasons = _program_build_wins(tree, matched)
+        return Detection(buildpack, tuple(reasons + _subdir_builds(tree, buildpack)))
     wanted = "; ".join(looked_for(bp) for bp in all_buildpacks())
     raise NoMatchError(f"no buildpack recognises {app} (looked for {wanted})", "add one of those, or force one with --buildpack NAME")

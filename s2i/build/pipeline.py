@@ -11,17 +11,18 @@ from pathlib import Path
 
 from s2i.archive.tarwriter import source_date_epoch
 from s2i.build.config import AppConfig, load_app_config, override
-from s2i.build.detect import detect
+from s2i.build.detect import Detection, detect
 from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_repo
-from s2i.build.runner import app_cache_dir, run_build
-from s2i.build.runtime import choose_runtime
+from s2i.build.runner import app_cache_dir, cache_seed, run_build
+from s2i.build.runtime import RuntimeChoice, choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
+from s2i.errors import UsageError
 from s2i.files import atomic_write
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
@@ -69,10 +70,6 @@ def build(options: BuildOptions, context: Context) -> Published:
     prepare_destination(destination, context)
     cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
-    detection = detect(app, options.buildpack or config.buildpack, "--buildpack" if options.buildpack else "s2i.toml buildpack")
-    buildpack = detection.buildpack
-    log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
-    settings = check_settings(buildpack, config.settings)
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -80,14 +77,19 @@ def build(options: BuildOptions, context: Context) -> Published:
         work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=store.root, prefix=".build-")))
         workspace = work / "workspace"
         workspace.mkdir()
-        copy_source(app, workspace, config.include, config.exclude + secret_excludes(app, options.secrets))
+        filtered_source(app, workspace, config, options.secrets)  # detection and build see the same tree
+        chosen_by = "--buildpack" if options.buildpack else "s2i.toml buildpack"
+        detection = detect(workspace, options.buildpack or config.buildpack, app, chosen_by)
+        buildpack = detection.buildpack
+        log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
+        settings = check_settings(buildpack, config.settings)
         stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
         if runtime:
             log(f"runtime: {runtime.describe()}")
         packages = PackageIndex(stack, store)
         packages.check(config.build_packages, "build.packages (s2i.toml, --build-package)")  # before any download
         packages.check(config.run_packages, "run.packages (s2i.toml, --run-package)")
-        decision = {**buildpack.decide(workspace, settings), **({"runtime": runtime.step_input()} if runtime else {})}
+        decision = {**buildpack.decide(workspace, decide_settings(config, settings)), **({"runtime": runtime.step_input()} if runtime else {})}
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         run_base = _run_base(plan, stack, context, store)
@@ -105,8 +107,10 @@ def build(options: BuildOptions, context: Context) -> Published:
         closure = buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
         if reusable and (plan.step_input.get("needs_dependencies") or closure):
             restore_layers(store, reusable, work / "out" / "layers")
+        limits = Limits(seconds=options.build_timeout)
+        seed = cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, Limits(seconds=options.build_timeout))
+                           options.network, limits, seed)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})
@@ -139,6 +143,30 @@ def _image_name(destination) -> str:
     if isinstance(destination, RegistryLocation):
         return f"{destination.reference.registry}/{destination.reference.repository}"
     return str(destination)
+
+
+def filtered_source(app: Path, dest: Path, config: AppConfig, secrets: tuple[tuple[str, Path], ...] = ()) -> None:
+    """The app's files as the build sees them: .s2iignore/.dockerignore, include and exclude applied, secrets left out."""
+    if not app.is_dir():
+        raise UsageError(f"{app} is not a directory", "pass the app's source directory")
+    copy_source(app, dest, config.include, config.exclude + secret_excludes(app, secrets))
+
+
+def detect_app(app: Path, forced: str | None) -> tuple[Detection, RuntimeChoice | None]:
+    """`s2i detect`: the buildpack and runtime for the same filtered tree a build would get."""
+    config = load_app_config(app)
+    with tempfile.TemporaryDirectory(prefix="s2i-detect-") as temp:
+        tree = Path(temp) / "app"
+        tree.mkdir()
+        filtered_source(app, tree, config)
+        detection = detect(tree, forced or config.buildpack, app, "--buildpack" if forced else "s2i.toml buildpack")
+        _, runtime = choose_runtime(detection.buildpack, tree, check_settings(detection.buildpack, config.settings), config.stack)
+    return detection, runtime
+
+
+def decide_settings(config: AppConfig, settings: dict) -> dict:
+    """What a buildpack's decide() reads: its [build] settings, and the Procfile process asked for."""
+    return {**settings, "process": config.process} if config.process else settings
 
 
 def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[str, ...]:

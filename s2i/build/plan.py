@@ -85,6 +85,11 @@ def sandbox_env(buildpack: Buildpack, config: AppConfig, host_env: dict[str, str
     return tuple(sorted((k, v) for k, v in env.items() if v != ""))
 
 
+def _app_owner(uid: str, gid: str) -> tuple[int, int] | None:
+    """A numeric non-root run user owns the app layer's files, so the app may write beside its code."""
+    return (int(uid), int(gid or uid)) if uid.isdigit() and uid != "0" and (not gid or gid.isdigit()) else None
+
+
 def make_plan(
     buildpack: Buildpack,
     reasons: tuple[str, ...],
@@ -121,7 +126,7 @@ def make_plan(
         env=config.env,
         ports=config.ports,
         user=user,
-        app_owner=(int(uid), int(gid or uid)) if uid.isdigit() and uid != "0" and (not gid or gid.isdigit()) else None,
+        app_owner=_app_owner(uid, gid) if not config.read_only_app else None,
         created=created,
         layer_mtime=layer_mtime,
         annotations=annotations,

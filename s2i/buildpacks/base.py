@@ -66,6 +66,8 @@ class Buildpack:
     wanted_version: Callable[[Path, dict], object] | None = field(default=None, compare=False, repr=False)  # -> versions.Wanted
     program_builds: tuple[str, ...] = ()  # root files that build a program: they beat another language's bindings
     bindings_files: tuple[str, ...] = ()  # files that, alone, may be the bindings of a program another buildpack builds
+    # run once per builder, toolchain and build env in an empty tree (no app code): its /s2i/cache seeds a cold app cache
+    cache_seed: tuple[str, ...] = ()
 
 
 def check_settings(buildpack: Buildpack, settings: dict, where: str = "s2i.toml") -> dict:
@@ -100,16 +102,31 @@ def read_text(tree: Path, name: str, limit: int = 1 << 20) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def procfile_command(tree: Path, process: str = "web") -> list[str] | None:
-    """The words of a Procfile's `process:` line; $VARs stay for the image's launcher to expand."""
+def procfile_processes(tree: Path) -> dict[str, str]:
+    """A Procfile's processes in file order: name -> command text (the first line of a name counts)."""
+    processes: dict[str, str] = {}
     for line in (read_text(tree, "Procfile") or "").splitlines():
         name, colon, command = line.partition(":")
-        if colon and name.strip() == process:
-            try:
-                return shlex.split(command) or None
-            except ValueError as exc:
-                raise UsageError(f"Procfile: cannot split the {process}: line: {exc}", "check its quotes") from None
-    return None
+        if colon and name.strip() and not name.lstrip().startswith("#"):
+            processes.setdefault(name.strip(), command)
+    return processes
+
+
+def procfile_command(tree: Path, process: str | None = None) -> list[str] | None:
+    """The words of the Procfile's `web:` line, or of the `process` asked for (which must be there); $VARs stay
+    for the image's launcher to expand."""
+    processes = procfile_processes(tree)
+    name = process or "web"
+    if name not in processes:
+        if process is None:
+            return None
+        where = f"Procfile has no {process!r} process (it has: {', '.join(processes)})" if processes else f"there is no Procfile to take the {process!r} process from"
+        hint = "pick one of those with --process or process = \"NAME\" in s2i.toml" if processes else "add a Procfile, or drop --process / process"
+        raise UsageError(where, hint)
+    try:
+        return shlex.split(processes[name]) or None
+    except ValueError as exc:
+        raise UsageError(f"Procfile: cannot split the {name}: line: {exc}", "check its quotes") from None
 
 
 def program_files(tree: Path, patterns: list[str] | None, dirs: tuple[str, ...], globs: tuple[str, ...]) -> list[str]:

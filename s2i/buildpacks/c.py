@@ -113,7 +113,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "sources": sources(tree, (".c",)) if cc else [],
         "cxx_sources": cxx_sources,
         "workdir": "/app",
-        "procfile": procfile_command(tree),
+        "procfile": procfile_command(tree, settings.get("process")),
         "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),
     }
 

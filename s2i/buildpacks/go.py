@@ -67,7 +67,7 @@ def decide(tree: Path, settings: dict) -> dict:
     main = check_main(settings["main"]) if "main" in settings else find_main(tree)
     name = binary_name(tree, main)
     tags = [f"-tags={','.join(settings['tags'])}"] if settings.get("tags") else []
-    procfile = procfile_command(tree)
+    procfile = procfile_command(tree, settings.get("process"))
     return {
         "package": main,
         # no -mod=vendor: Go itself uses vendor/ when go.mod says go >= 1.14 and vendor/modules.txt agrees
@@ -93,4 +93,6 @@ BUILDPACK = Buildpack(
               Setting("go-version", str, 'go-version = "1.24" (or ">=1.22")')),
     runtime="go",
     wanted_version=wanted_go,
+    # the standard library compiled as every build compiles it (-trimpath; -ldflags only link), so a cold build does not
+    cache_seed=("go", "build", "-trimpath", "std"),
 )

@@ -115,7 +115,7 @@ def decide(tree: Path, settings: dict) -> dict:
     project = installs_project(pyproject)
     deps = dependencies(tree)
     try:
-        command, why, collectstatic = entry_point(tree, pyproject, project, dependency_names(tree, deps))
+        command, why, collectstatic = entry_point(tree, pyproject, project, dependency_names(tree, deps), settings.get("process"))
         entry_error = None if command else {"message": "the python build found no entry point", "hint": ENTRY_HINT}
     except UsageError as exc:  # only an error when s2i.toml names no entrypoint either (the plan decides)
         command, why, collectstatic, entry_error = None, "", False, {"message": exc.message, "hint": exc.hint}
@@ -133,7 +133,7 @@ def decide(tree: Path, settings: dict) -> dict:
 
 BUILDPACK = Buildpack(
     name="python",
-    version="1",
+    version="2",  # 2: the venv holds what python -m venv seeds (pip)
     description="Python apps: dependencies in a venv layer at /opt/venv, the app byte-compiled at /app",
     default_run_image="python",
     run_images=("python",),

@@ -134,14 +134,15 @@ def web_object(tree: Path, deps: set[str]) -> tuple[list[str], str] | None:
     return None
 
 
-def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[str]) -> tuple[list[str] | None, str, bool]:
-    """(command, why, collectstatic), in order: Procfile web:, the project's scripts, Django, a script
-    file with a main block, a WSGI/ASGI object served by the server its dependencies bring."""
+def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[str],
+                process: str | None = None) -> tuple[list[str] | None, str, bool]:
+    """(command, why, collectstatic), in order: Procfile web: (or the `process` asked for), the project's
+    scripts, Django, a script file with a main block, a WSGI/ASGI object served by the server its dependencies bring."""
     scripts = scripts_of(pyproject)
     installed = set(scripts) if installs_project else set()
-    words = procfile_command(tree)
+    words = procfile_command(tree, process)
     if words:
-        return [resolve_command(words[0], installed), *words[1:]], "Procfile web:", collects_static(tree)
+        return [resolve_command(words[0], installed), *words[1:]], f"Procfile {process or 'web'}:", collects_static(tree)
     if scripts:
         name = chosen_script(scripts, pyproject)
         table = "[project.scripts]" if pyproject.get("project", {}).get("scripts") else "[tool.poetry.scripts]"

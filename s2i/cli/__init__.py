@@ -115,8 +115,8 @@ def sbom(image, fmt, as_json, context):
     click.echo(fetch_sbom(image, fmt, context).decode())
 
 
-def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
-    from s2i.build.config import AppConfig, parse_port, parse_user
+def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process=None, read_only_app=None):
+    from s2i.build.config import AppConfig, parse_port, parse_process, parse_user
 
     return AppConfig(
         run_image=run_image,
@@ -126,6 +126,8 @@ def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
         env=env_flags(env),
         ports=tuple(parse_port(p, "--port") for p in port),
         user=parse_user(user, "--user") if user is not None else None,
+        process=parse_process(process, "--process") if process is not None else None,
+        read_only_app=read_only_app,
     )
 
 
@@ -135,15 +137,9 @@ def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def detect(app, buildpack, as_json):
     """Say which buildpack would build APP, and why."""
-    from s2i.build.detect import detect as run_detect
+    from s2i.build.pipeline import detect_app
 
-    from s2i.build.config import load_app_config
-    from s2i.build.runtime import choose_runtime
-    from s2i.buildpacks import check_settings
-
-    config = load_app_config(app)
-    detection = run_detect(app, buildpack or config.buildpack, "--buildpack" if buildpack else "s2i.toml buildpack")
-    _, runtime = choose_runtime(detection.buildpack, app, check_settings(detection.buildpack, config.settings), config.stack)
+    detection, runtime = detect_app(app, buildpack)
     text = f"{detection.buildpack.name}: {'; '.join(detection.reasons)}" + (f"\nruntime: {runtime.describe()}" if runtime else "")
     emit({**detection.to_json(), **({"runtime": runtime.to_json()} if runtime else {})}, as_json, text)
 
@@ -153,12 +149,15 @@ def detect(app, buildpack, as_json):
 @click.argument("destination", required=False, callback=given)
 @click.option("--buildpack", help="Skip detection and use this buildpack.")
 @click.option("--run-image", help="Run base: a stack base (static, scratch, base, python, alpine) or a registry image.")
-@click.option("--stack", "stack_name", help="Stack to build with (default debian-bookworm).")
+@click.option("--stack", "stack_name", help="Stack to build with (default debian-trixie, or the stack that has the runtime version the app asks for).")
 @click.option("--entrypoint", help="Override the entrypoint.")
 @click.option("--cmd", help="Default arguments.")
 @click.option("--env", multiple=True, metavar="K=V", help="Runtime environment.")
 @click.option("--port", multiple=True, metavar="N[/PROTO]")
 @click.option("--user", help="Run as this user (default 65532 on bases that have it).")
+@click.option("--process", metavar="NAME", help="Run the Procfile's NAME: line instead of web:.")
+@click.option("--read-only-app/--writable-app", "read_only_app", default=None,
+              help="Keep /app root's and read-only for the run user (default: writable by it).")
 @click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the build output here.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
@@ -174,15 +173,15 @@ def detect(app, buildpack, as_json):
 @click.option("--cache", "cache_repo", envvar="S2I_CACHE", metavar="REPO",
               help="Registry repository shared by runners: reusable layers and build caches are read before the build, written after.")
 @registry_options
-def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, as_json, context):
+def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app, log_file, compression,
+          secrets, network, build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from dataclasses import replace
 
     from s2i.build.config import buildpack_name, package_names
     from s2i.build.pipeline import BuildOptions, build as run_build
 
-    flags = replace(_app_flags(run_image, stack_name, entrypoint, cmd, env, port, user),
+    flags = replace(_app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app),
                     build_packages=package_names(list(build_packages), "--build-package"),
                     run_packages=package_names(list(run_packages), "--run-package"))
     buildpack = buildpack_name(buildpack, "--buildpack")
@@ -221,7 +220,7 @@ def stack() -> None:
               help="With --push: write a stack file naming the pushed images by digest, usable with --stack FILE without mmdebstrap.")
 @registry_options
 def stack_build(name, push_prefix, update, write_stack, as_json, context):
-    """Build stack NAME (default debian-bookworm) from Debian packages into the local store."""
+    """Build stack NAME (default debian-trixie) from Debian packages into the local store."""
     from s2i.commands.stack import build as build_stack
 
     results = build_stack(name, push_prefix, update, context, write_stack)

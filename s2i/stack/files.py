@@ -12,7 +12,7 @@ from s2i.errors import UsageError
 from s2i.oci.reference import parse_reference
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
-DEFAULT_STACK = "debian-bookworm"
+DEFAULT_STACK = "debian-trixie"  # the newest Debian stable; bookworm (oldstable) serves what only it has
 
 
 @dataclass(frozen=True)

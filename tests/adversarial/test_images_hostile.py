@@ -15,6 +15,7 @@ import pytest
 from s2i.oci.image import BytesBlob, Image, Layer
 from s2i.oci.reference import parse_reference
 from s2i.oci.types import OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, Descriptor, canonical_json, sha256_digest
+from s2i.stack.files import DEFAULT_STACK
 from s2i.stack.rootfs import chain_id
 from s2i.transports.registry.client import Registry, RegistryOptions
 from s2i.transports.registry.push import push_image
@@ -77,7 +78,7 @@ def test_an_image_claiming_the_builders_diff_ids_cannot_replace_the_builder(buil
     (private.cache / "s2i").mkdir()
     for name in ("blobs", "refs"):
         subprocess.run(["cp", "-al", builder.cache / "s2i" / name, private.cache / "s2i" / name], check=True, timeout=120)
-    ref = json.loads((private.cache / "s2i" / "refs" / "stacks" / "debian-bookworm" / "builder").read_text())
+    ref = json.loads((private.cache / "s2i" / "refs" / "stacks" / DEFAULT_STACK / "builder").read_text())
     manifest = json.loads((private.cache / "s2i" / "blobs" / "sha256" / ref["digest"][7:]).read_text())
     config = json.loads((private.cache / "s2i" / "blobs" / "sha256" / manifest["config"]["digest"][7:]).read_text())
     builder_diff_ids = config["rootfs"]["diff_ids"]

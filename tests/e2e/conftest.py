@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from s2i.stack.files import DEFAULT_STACK
 from tests.e2e.helpers import Registry, build_static
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ class BuiltStack:
         self.env = {"S2I_STACKS_DIR": str(self.stacks)}
         self.runner = S2I(root / "builder-session")
         # CI exercises the committed lock: when Debian has moved past it, this fails and names the fix
-        result = self.runner("stack", "build", "debian-bookworm", "--json", env=self.env, timeout=1800)
+        result = self.runner("stack", "build", DEFAULT_STACK, "--json", env=self.env, timeout=1800)
         assert result.returncode == 0, result.stderr
         self.results = json.loads(result.stdout)
 

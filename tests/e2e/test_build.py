@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -60,7 +61,7 @@ def http_get(url: str, timeout: float = 10) -> str:
 def test_detect_says_why(builder, tmp_path):
     assert builder("detect", EXAMPLES / "go-httpd").stdout.strip().splitlines() == [
         "go: found go.mod; main.go declares package main",
-        "runtime: go 1.19 on stack debian-bookworm: go.mod (go 1.19) asks go >=1.19; the newest that meets it"]
+        "runtime: go 1.26 on stack debian-trixie: go.mod (go 1.19) asks go >=1.19; the newest that meets it"]
     detection = json.loads(builder("detect", EXAMPLES / "c-hello", "--json").stdout)
     assert detection["buildpack"] == "c" and "found Makefile" in detection["reasons"]
     (tmp_path / "notes.txt").write_text("nothing to build\n")
@@ -132,7 +133,7 @@ def test_dynamic_zlib_cmake_app_runs_on_scratch(builder, registry):
     reference = f"{registry.host}/c-zlib:1"
     built(builder("build", APPS / "c-zlib", reference, "--run-image", "scratch"))
     result = run_image(f"docker://{reference}")
-    assert result.stdout.startswith("zlib 1.2") and "packed 31 bytes" in result.stdout, result.stderr
+    assert re.fullmatch(r"zlib 1\.3\.\d+ packed 31 bytes into \d+\n", result.stdout), result.stderr  # trixie's zlib, bundled
 
 
 @pytest.fixture

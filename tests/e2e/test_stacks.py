@@ -12,6 +12,7 @@ import pytest
 from s2i.oci.image import parse_platform
 from s2i.transports import Context
 from s2i.transports.registry.client import Registries
+from s2i.stack.files import DEFAULT_STACK
 from s2i.stack.rootfs import unpack_image
 from s2i.build.sandbox import Bind, Sandbox, run_logged
 from s2i.stack.images import stack_image
@@ -20,7 +21,7 @@ from tests.e2e.conftest import S2I
 from tests.e2e.helpers import Registry, compile_static, run_image
 
 pytestmark = pytest.mark.e2e
-STACK = "debian-bookworm"
+STACK = DEFAULT_STACK  # the session's stack (tests/e2e/conftest.py builds it)
 MB = 1_000_000
 SIZE_LIMITS = {"run-static": 3 * MB, "run-base": 25 * MB, "run-python": 60 * MB}
 
@@ -67,8 +68,9 @@ def test_run_base_sizes(stacks):
     for name, limit in SIZE_LIMITS.items():
         assert sizes[name] <= limit, f"{name} is {sizes[name] / MB:.1f} MB"
     listed = json.loads(stacks.first("stack", "list", "--json", env=stacks.env).stdout)
-    images = {image["name"]: image for image in listed[0]["images"]}
-    assert listed[0]["toolchains"] == {"go": ["1.19"], "python": ["3.11"]}  # what runtime choice picks from
+    listed = next(entry for entry in listed if entry["stack"] == STACK)
+    images = {image["name"]: image for image in listed["images"]}
+    assert listed["toolchains"] == {"go": ["1.24", "1.26"], "python": ["3.13"]}  # what runtime choice picks from
     assert images["static"]["digest"] == by_image(stacks.first_results)["run-static"]["digest"]
     assert images["alpine"]["image"] == "docker.io/library/alpine:3.20"
 

@@ -78,23 +78,26 @@ STACKS = [stack("debian-bookworm", ("1.19", "1.23"), ("3.11",)), stack("debian-t
 
 
 def test_the_default_stack_serves_an_app_that_asks_nothing_or_what_it_has():
-    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.11", "debian-bookworm", "no version asked; what stack debian-bookworm has")
+    """debian-trixie, the newest Debian stable, is the default: bookworm only serves what trixie has not."""
+    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.13", "debian-trixie", "no version asked; what stack debian-trixie has")
     choice = choose("go", Wanted("go", ">=1.22", "go.mod (go 1.22)"), STACKS, None)
+    assert (choice.version, choice.stack) == ("1.24", "debian-trixie")
+    assert choice.step_input() == {"language": "go", "version": "1.24", "bin": "/usr/lib/go-1.24/bin"}
+
+
+def test_a_version_only_another_stack_has_moves_to_it_and_says_why():
+    choice = choose("python", Wanted("python", "3.11", ".python-version"), STACKS, None)
+    assert choice.describe() == "python 3.11 on stack debian-bookworm: .python-version asks python 3.11; the newest that meets it (debian-trixie has 3.13)"
+    choice = choose("go", Wanted("go", "<1.24", "s2i.toml build.go-version"), STACKS, None)
     assert (choice.version, choice.stack) == ("1.23", "debian-bookworm")
-    assert choice.step_input() == {"language": "go", "version": "1.23", "bin": "/usr/lib/go-1.23/bin"}
-
-
-def test_a_newer_version_moves_to_the_stack_that_has_it_and_says_why():
-    choice = choose("python", Wanted("python", ">=3.12", "pyproject.toml requires-python"), STACKS, None)
-    assert choice.describe() == ("python 3.13 on stack debian-trixie: pyproject.toml requires-python asks python >=3.12; "
-                                 "the newest that meets it (debian-bookworm has 3.11)")
+    assert choose("python", None, STACKS, "debian-bookworm").stack == "debian-bookworm"  # still there when named
 
 
 def test_unsatisfiable_names_the_ask_the_offers_and_the_setting():
     with pytest.raises(UsageError) as caught:
         choose("go", Wanted("go", ">=1.99", "go.mod (go 1.99)"), STACKS, None)
     assert caught.value.message == ("go.mod (go 1.99) asks go >=1.99, but no stack offers it "
-                                    "(debian-bookworm go 1.19 1.23, debian-trixie go 1.24)")
+                                    "(debian-trixie go 1.24, debian-bookworm go 1.19 1.23)")
     assert caught.value.hint == "change go.mod, or set build.go-version in s2i.toml to a version a stack offers"
     with pytest.raises(UsageError) as caught:
         choose("python", Wanted("python", "3.13", ".python-version"), STACKS, "debian-bookworm")
@@ -103,7 +106,7 @@ def test_unsatisfiable_names_the_ask_the_offers_and_the_setting():
 
 
 def test_the_repo_stacks_serve_the_fixture_apps():
-    """The committed stacks: bookworm stays the default; a Python 3.12+ app gets trixie's builder and run base."""
+    """The committed stacks: trixie is the default; an app asking Python 3.11 gets bookworm's builder and run base."""
     python = get_buildpack("python")
     found, choice = choose_runtime(python, REPO / "tests/apps/py-version-pinned", {}, None)
     assert (found.name, choice.version) == ("debian-trixie", "3.13")
@@ -111,7 +114,11 @@ def test_the_repo_stacks_serve_the_fixture_apps():
     found, choice = choose_runtime(get_buildpack("go"), REPO / "tests/apps/go-toolchain", {}, None)
     assert (found.name, choice.version) == ("debian-trixie", "1.26")
     found, choice = choose_runtime(python, REPO / "tests/apps/py-cli", {}, None)
+    assert (found.name, choice.version) == ("debian-trixie", "3.13")
+    found, choice = choose_runtime(python, REPO / "tests/apps/py-cli", {"python-version": "3.11"}, None)
     assert (found.name, choice.version) == ("debian-bookworm", "3.11")
+    assert found.bases["python"].packages[0] == "python3.11-minimal"
+    assert choose_runtime(get_buildpack("c"), REPO / "examples/c-hello", {}, None)[0].name == "debian-trixie"
 
 
 def test_host_sources_are_pointed_at_another_suite(tmp_path, monkeypatch):

@@ -37,15 +37,21 @@ def install_dependencies(deps: dict, venv: str) -> None:
         common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
 
 
-def record_versions(venv: str) -> None:
-    """Resolved versions land in the venv and in a label; .pyc with unchecked hashes embed no mtimes."""
+def installed(venv: str) -> list[str]:
+    """`pip freeze --all` of the venv: every distribution in it, pip's own seed included."""
     frozen = subprocess.run([*pip(venv), "freeze", "--all", "--exclude-editable"], capture_output=True, text=True)
     if frozen.returncode != 0:
         frozen = subprocess.run([*pip(venv), "freeze"], capture_output=True, text=True, check=True)
-    pins = [line.strip() for line in frozen.stdout.splitlines() if line.strip()]
+    return [line.strip() for line in frozen.stdout.splitlines() if line.strip()]
+
+
+def record_versions(venv: str, seeded: list[str]) -> None:
+    """Resolved versions (not the venv's own seed) land in the venv and in a label; every .pyc is rewritten
+    with an unchecked hash, so none embeds an mtime (ensurepip's own are timestamped)."""
+    pins = [pin for pin in installed(venv) if pin not in seeded]
     with open(f"{venv}/s2i-requirements.txt", "w") as handle:
         handle.write("".join(f"{pin}\n" for pin in pins))
-    compileall.compile_dir(venv, quiet=1, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    compileall.compile_dir(venv, quiet=1, workers=0, force=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     common.write_json(f"{common.OUT}/meta/deps.json", {"labels": {"io.s2i.python.requirements": " ".join(pins)}})
     print("resolved: " + (" ".join(pins) or "nothing"), flush=True)
 
@@ -71,13 +77,17 @@ def compile_app(root: str, shown_root: str) -> None:
 def build(step: dict) -> None:
     venv, app = step["venv"], common.layer_path("app", step["app"])
     os.makedirs(app, exist_ok=True)
-    # also when reused: the project wheel below installs with the venv's interpreter
-    common.run([PY, "-m", "venv", "--without-pip", venv])
-    if "deps" in step["reuse"]:
+    reused = "deps" in step["reuse"]
+    # also when reused (a bare skeleton then: the stored layer is what ships): the project wheel below installs with
+    # the venv's interpreter; a fresh venv gets what `python -m venv` seeds for this CPython (pip, and setuptools up to 3.11)
+    common.run([PY, "-m", "venv", *(["--without-pip"] if reused else []), venv])
+    if reused:
         print("dependencies unchanged: reusing the deps layer, pip does not run", flush=True)
     else:
+        seeded = installed(venv)
+        print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
         install_dependencies(step["deps"], venv)
-        record_versions(venv)
+        record_versions(venv, seeded)
     shutil.copytree("/workspace", app, symlinks=True, dirs_exist_ok=True)
     if step["install_project"]:
         lib = common.layer_path("app", step["project_lib"])
