@@ -18,7 +18,7 @@ FLASK = REPO_ROOT / "examples" / "flask-hello"
 def bases(builder, registry, tmp_path):
     """(old, new): the stack's python base in the registry, and the same rebuilt with one changed file."""
     old, new = f"{registry.host}/bases/python:old", f"{registry.host}/bases/python:new"
-    assert builder("copy", "store:stacks/debian-bookworm/run-python", old).returncode == 0
+    assert builder("copy", "store:stacks/debian-trixie/run-python", old).returncode == 0
     changed = tmp_path / "changed" / "etc"
     changed.mkdir(parents=True)
     (changed / "base-release").write_text("2\n")
@@ -55,9 +55,9 @@ def test_rebase_moves_the_app_layers_and_uploads_only_config_and_manifest(builde
 
 
 REFUSALS = [
-    ("io.s2i.stack=debian-trixie", "is from stack debian-trixie, the app was built on debian-bookworm"),
-    ("io.s2i.stack.libc=2.31", "has glibc 2.31, older than the 2.36 the app was built against"),
-    ("io.s2i.stack.python=3.13", "has CPython 3.13, the app's packages were built for 3.11"),
+    ("io.s2i.stack=debian-bookworm", "is from stack debian-bookworm, the app was built on debian-trixie"),
+    ("io.s2i.stack.libc=2.36", "has glibc 2.36, older than the 2.41 the app was built against"),
+    ("io.s2i.stack.python=3.11", "has CPython 3.11, the app's packages were built for 3.13"),
 ]
 
 

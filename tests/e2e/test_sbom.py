@@ -50,7 +50,7 @@ def test_flask_sbom_is_pushed_as_a_referrer_validates_and_lists_the_venv(builder
     for name, version in pinned.items():  # flask and every dependency, with the version installed
         assert listed[name]["versionInfo"] == version, name
         assert f"pkg:pypi/{name.lower().replace('_', '-')}@{version}" in purls(document)
-    assert {"flask", "libc6", "python3.11-minimal"} <= {name.lower() for name in listed}
+    assert {"flask", "libc6", "python3.13-minimal"} <= {name.lower() for name in listed}
     # the fallback tag schema: docker-registry 2.8 has no referrers API
     index = skopeo_inspect(f"docker://{registry.host}/sbom/flask:{digest.replace(':', '-')}", raw=True)
     assert [m["artifactType"] for m in index["manifests"]] == ["application/spdx+json"]
@@ -61,7 +61,7 @@ def test_go_and_glibc_c_sboms_name_the_go_version_modules_and_libc(builder, regi
     built(builder("build", EXAMPLES / "go-httpd", go_ref))
     go = json.loads(builder("sbom", go_ref).stdout)
     go_version = [p["versionInfo"] for p in go["packages"] if p["name"] == "stdlib"]
-    assert go_version and go_version[0].startswith("go1.19")
+    assert go_version and go_version[0].startswith("go1.2")  # the newest Go the default stack has for go.mod's go 1.19
     module = (EXAMPLES / "go-httpd" / "go.mod").read_text().split()[1]
     assert module in packages(go)
     c_ref = f"{registry.host}/sbom/c-zlib:1"
