@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_copy, skopeo_inspect, start_image
+from s2i.errors import EXIT_DETECTION, EXIT_REGISTRY
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples"
@@ -65,7 +66,7 @@ def test_detect_says_why(builder, tmp_path):
     assert detection["buildpack"] == "c" and "found Makefile" in detection["reasons"]
     (tmp_path / "notes.txt").write_text("nothing to build\n")
     unknown = builder("detect", tmp_path)
-    assert unknown.returncode == 2 and "go: go.mod" in unknown.stderr and "c: Makefile" in unknown.stderr
+    assert unknown.returncode == EXIT_DETECTION and "go: go.mod" in unknown.stderr and "c: Makefile" in unknown.stderr
 
 
 def test_c_hello_and_go_httpd_build_push_and_run(builder, registry, tmp_path):
@@ -206,6 +207,6 @@ def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tm
 
 def test_unreachable_registry_fails_before_building(builder):
     result = builder("build", EXAMPLES / "c-hello", "127.0.0.1:1/t/c-hello:1", env={"S2I_RETRIES": "1"})
-    assert result.returncode == 1
+    assert result.returncode == EXIT_REGISTRY
     assert "cannot reach 127.0.0.1:1" in result.stderr.strip().splitlines()[-1]
     assert "[build c]" not in result.stderr
