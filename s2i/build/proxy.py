@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from s2i.oci.reference import LOOPBACK_HOSTS
-from s2i.progress import log, warn
+from s2i.progress import detail, log, warn
 
 PROXY_NAMES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
 PROXY_VARIABLES = frozenset(name for upper in PROXY_NAMES for name in (upper, upper.lower()))
@@ -53,7 +53,8 @@ def unreachable(env: dict[str, str], network: str) -> list[str]:
 
 
 def announce_proxies(env: dict[str, str], network: str) -> None:
-    """Say which proxies the build gets, and warn of one it cannot reach."""
+    """Say which proxies the build gets, and warn of one it cannot reach; -v shows the whole build env."""
+    detail(f"build env: {' '.join(f'{key}={redact(value)}' for key, value in sorted(env.items()))}")
     if text := describe(env):
         log(f"build proxy: {text}")
     for setting in unreachable(env, network):
