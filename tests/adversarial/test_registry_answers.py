@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.adversarial.faultproxy import Fault, FaultProxy
 from s2i.errors import EXIT_AUTH, EXIT_REGISTRY
+from tests.adversarial.faultproxy import Fault, FaultProxy
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import urllib.request
 
 import pytest
 
+from s2i.errors import EXIT_REGISTRY
 from tests.adversarial.faultproxy import Fault, FaultProxy
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect
-from s2i.errors import EXIT_REGISTRY
 
 pytestmark = pytest.mark.e2e
 UPLOAD = r"^/v2/.+/blobs/uploads/.+digest="  # the request that carries (or closes) a blob's bytes

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from s2i.build.sandbox import Bind, Sandbox, run_logged
-from s2i.errors import S2IError
+from s2i.errors import EXIT_BUILD, S2IError
 from tests.adversarial.sandbox_apps import FirstSeen, c_app, last_line, processes_with
 from tests.e2e.conftest import REPO_ROOT
-from s2i.errors import EXIT_BUILD
 
 pytestmark = pytest.mark.e2e
 

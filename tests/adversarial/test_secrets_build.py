@@ -8,9 +8,9 @@ import secrets
 
 import pytest
 
+from s2i.errors import EXIT_BUILD
 from tests.adversarial.scan import assert_nowhere, blob_texts, secret_forms
 from tests.e2e.helpers import run_image
-from s2i.errors import EXIT_BUILD
 
 pytestmark = pytest.mark.e2e
 MAIN_C = '#include <stdio.h>\nint main(void) { puts("built with a secret"); return 0; }\n'

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
+from s2i.errors import EXIT_REGISTRY
 from tests.adversarial.faultproxy import Fault, FaultProxy
 from tests.adversarial.scan import assert_nowhere, blob_texts, secret_forms
-from s2i.errors import EXIT_REGISTRY
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from s2i.errors import EXIT_BUILD, EXIT_DETECTION, EXIT_REGISTRY, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_copy, skopeo_inspect, start_image
-from s2i.errors import EXIT_DETECTION, EXIT_REGISTRY
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples"
@@ -186,11 +186,11 @@ def bad_apps(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("case, code, message", [
-    ("empty", 2, "is empty"),
-    ("unknown", 2, "no buildpack recognises"),
-    ("compile-error", 1, "build c failed"),
-    ("missing-target", 1, "No rule to make target 'nothere.c'"),
-    ("shadow-link", 2, "secrets is a symlink to /etc/shadow, outside the app"),
+    ("empty", EXIT_DETECTION, "is empty"),
+    ("unknown", EXIT_DETECTION, "no buildpack recognises"),
+    ("compile-error", EXIT_BUILD, "build c failed"),
+    ("missing-target", EXIT_BUILD, "No rule to make target 'nothere.c'"),
+    ("shadow-link", EXIT_USAGE, "secrets is a symlink to /etc/shadow, outside the app"),
 ])
 def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tmp_path, case, code, message):
     app = bad_apps(tmp_path)[case]

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect
 from s2i.errors import EXIT_AUTH, EXIT_REGISTRY
+from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect
 
 pytestmark = pytest.mark.e2e
 ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"

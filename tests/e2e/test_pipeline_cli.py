@@ -4,6 +4,7 @@ exit codes, -q, proxies reaching the build, and builds on a runner without git."
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import select
@@ -230,19 +231,24 @@ def recording_proxy():
     proxy.server_close()
 
 
-def test_pip_goes_through_the_proxy_with_network_host_and_the_log_hides_its_password(builder, recording_proxy, tmp_path):
+def test_pip_goes_through_the_proxy_with_network_host_and_its_password_is_nowhere(builder, registry, recording_proxy, tmp_path):
     app = tmp_path / "proxied"
     app.mkdir()
     (app / "requirements.txt").write_text("six==1.16.0\n")
     (app / "app.py").write_text('import six\n\nif __name__ == "__main__":\n    print(six.__version__)\n')
     builder.forget_app_caches()  # pip must run: no layer reused from another test
-    url = f"http://ci-user:pr0xy-s3cret@127.0.0.1:{recording_proxy.server_address[1]}"
-    result = builder("build", app, "--network", "host", timeout=900,
-                     env={"HTTPS_PROXY": url, "HTTP_PROXY": url, "NO_PROXY": "localhost"})
+    port = recording_proxy.server_address[1]
+    url = f"http://ci-user:pr0xy-s3cret@127.0.0.1:{port}"
+    result = builder("build", app, f"{registry.host}/t/proxied:1", "--network", "host", timeout=900,
+                     env={"HTTPS_PROXY": url, "HTTP_PROXY": url, "NO_PROXY": "localhost,127.0.0.1"})
     assert result.returncode == 0, result.stderr
     assert {"pypi.org:443", "files.pythonhosted.org:443"} & set(recording_proxy.tunnels), recording_proxy.tunnels
+    assert set(recording_proxy.tunnels) <= {"pypi.org:443", "files.pythonhosted.org:443"}  # the registry, on NO_PROXY, directly
     assert recording_proxy.refused == []  # every request came with the credentials
-    shown = f"s2i: build proxy: HTTP_PROXY=http://***@127.0.0.1:{recording_proxy.server_address[1]}, " \
-            f"HTTPS_PROXY=http://***@127.0.0.1:{recording_proxy.server_address[1]}, NO_PROXY=localhost"
+    shown = f"s2i: build proxy: HTTP_PROXY=http://***@127.0.0.1:{port}, HTTPS_PROXY=http://***@127.0.0.1:{port}, NO_PROXY=localhost,127.0.0.1"
     assert shown in result.stderr.splitlines()
     assert "pr0xy-s3cret" not in result.stderr + result.stdout
+    for blob in (registry.storage / "docker/registry/v2/blobs").glob("*/*/*/data"):  # nor in the image: config, layers
+        data = blob.read_bytes()
+        assert b"pr0xy-s3cret" not in (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+    assert run_image(f"docker://{registry.host}/t/proxied:1").stdout == "1.16.0\n"
