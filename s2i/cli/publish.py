@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -63,11 +64,21 @@ def output_options(command):
                         help="Only the result on stdout, and errors and warnings on stderr.")(command)
 
 
+def check_creatable(ctx, param, value: Path | None) -> Path | None:
+    """Callback: a file s2i writes at the end (its missing directories made then, as CI steps expect) is checked now."""
+    if value is None:
+        return value
+    existing = next(parent for parent in value.absolute().parents if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{param.opts[-1]} {value}: cannot create it in {existing}", "write it somewhere you can")
+    return value
+
+
 def publish_options(command):
     """--tag and --digest-file, for every command that writes an image."""
-    from s2i.cli.options import GivenPath, check_output_file
+    from s2i.cli.options import GivenPath
 
-    command = click.option("--digest-file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_output_file,
+    command = click.option("--digest-file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_creatable,
                            help="Write the image's digest (sha256:...) to this file, atomically, once it is written.")(command)
     return click.option("--tag", "tags", multiple=True, metavar="TAG",
                         help="Also tag the pushed image TAG in the destination's repository (repeatable; all name one manifest).")(command)
