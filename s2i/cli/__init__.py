@@ -111,18 +111,22 @@ def inspect(reference, show_layers, show_files, as_json, context):
 @click.argument("image")
 @click.argument("destination", required=False, callback=given)
 @click.option("--run-image", help="The base to move onto: a registry image, or a base of the image's stack (default: that base as the stack has it now).")
+@publish_options
+@output_options
 @registry_options
-def rebase(image, destination, run_image, as_json, context):
+def rebase(image, destination, run_image, tags, digest_file, as_json, context):
     """Move IMAGE's app layers onto a newer run base, without building; push to DESTINATION (default: IMAGE)."""
     from s2i.commands.rebase import rebase as run_rebase
 
-    published = run_rebase(image, destination, run_image, context)
+    published = run_rebase(image, destination, run_image, context, tags)
+    finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
 
 @cli.command()
 @click.argument("image")
 @click.option("--format", "fmt", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True)
+@output_options
 @registry_options
 def sbom(image, fmt, as_json, context):
     """Print the SBOM s2i pushed beside IMAGE (an OCI referrer), checked against its digests."""

@@ -86,7 +86,8 @@ def s2i_argv(path: Path) -> list[str]:
         words = [*step["command"], *step["args"]]
     else:
         text = path.read_text().replace("\\\n", " ")
-        line = next(line for line in text.splitlines() if re.search(r"\bs2i build\b", line) and "description" not in line)
+        line = next(line for line in text.splitlines()
+                    if re.search(r"\bs2i build\b", line) and "description" not in line and not line.lstrip().startswith(("#", "name:")))
         words = shlex.split(line[line.index("s2i build"):])
     words = [w for w in words if w != "${args[@]}"]  # the action's optional flags, built from inputs
     substitute = lambda word: re.sub(r"\$\(([\w.-]+)\)|\$\{?(\w+)\}?", lambda m: SAMPLES[m.group(1) or m.group(2)], word)
