@@ -44,7 +44,7 @@ def ensure_stack(repo: Path, cache: Path, log: Path) -> str:
 
 
 def _stack_images(s2i: list, env: dict, repo: Path, log: Path) -> list[dict]:
-    stacks = json.loads(run([*s2i, "stack", "list", "--json"], log, env=env, cwd=repo))
+    stacks = json.loads(run([*s2i, "stack", "list", "--json"], log, env=env, cwd=repo))["stacks"]
     return next(stack["images"] for stack in stacks if stack["stack"] == STACK)
 
 

@@ -1,13 +1,43 @@
-"""Progress lines on stderr, drawn only when stderr is a terminal so CI logs stay clean."""
+"""Progress and log lines on stderr at the chosen verbosity; the transfer line only on a terminal so CI logs stay clean."""
 
 from __future__ import annotations
 
 import sys
 import threading
 
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_level = [NORMAL]  # set once by the CLI's -q/-v
+
+
+def set_verbosity(level: int) -> None:
+    _level[0] = level
+
+
+def verbosity() -> int:
+    return _level[0]
+
 
 def log(message: str) -> None:
-    print(f"s2i: {message}", file=sys.stderr, flush=True)
+    """A progress line; -q hides it."""
+    if _level[0] >= NORMAL:
+        print(f"s2i: {message}", file=sys.stderr, flush=True)
+
+
+def detail(message: str) -> None:
+    """A line only -v shows."""
+    if _level[0] >= VERBOSE:
+        print(f"s2i: {message}", file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    """Something the user should know even with -q."""
+    print(f"s2i: warning: {message}", file=sys.stderr, flush=True)
+
+
+def output(line: str) -> None:
+    """A line of the build's own output; -q hides it (--log still gets it)."""
+    if _level[0] >= NORMAL:
+        print(line, file=sys.stderr, flush=True)
 
 
 class TransferProgress:
@@ -15,7 +45,7 @@ class TransferProgress:
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
+        self.enabled = self.stream.isatty() and _level[0] >= NORMAL
         self.done: dict[str, int] = {}
         self.total: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2i.buildpacks import Buildpack, all_buildpacks, get_buildpack
-from s2i.errors import UsageError
+from s2i.errors import DetectionError, UsageError
 
 MAX_SCAN_BYTES = 256 * 1024
 
 
-class NoMatchError(UsageError):
-    exit_code = 2
+class NoMatchError(DetectionError):
+    """No buildpack recognises the app."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from s2i.archive.layer import open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
 from s2i.build.output import META_KEYS, check_keys, read_json
 from s2i.build.plan import BuildPlan
+from s2i.build.proxy import PROXY_VARIABLES
 from s2i.build.source import resolve_inside
 from s2i.buildpacks import LayerSpec
 from s2i.files import open_regular
@@ -22,7 +23,8 @@ from s2i.store import Store
 def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) -> str:
     """What a reusable layer depends on: its key files, the builder, the buildpack, the build env, its files' mtime."""
     digest = hashlib.sha256()
-    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(plan.build_env), str(plan.layer_mtime)):
+    env = tuple(pair for pair in plan.build_env if pair[0] not in PROXY_VARIABLES)  # the way out, not what comes in
+    for part in (plan.buildpack.name, plan.buildpack.version, builder_digest, spec.name, repr(env), str(plan.layer_mtime)):
         digest.update(part.encode() + b"\0")
     for name in spec.key_files:
         digest.update(name.encode() + b"\0" + _key_file(app, name) + b"\0")

@@ -6,7 +6,7 @@ import glob
 import os
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from s2i.archive.tarwriter import source_date_epoch
@@ -17,6 +17,7 @@ from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable
 from s2i.build.limits import Limits
 from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes, make_plan
+from s2i.build.proxy import announce_proxies
 from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_repo
 from s2i.build.runner import app_cache_dir, cache_seed, run_build
 from s2i.build.runtime import RuntimeChoice, choose_runtime
@@ -26,7 +27,7 @@ from s2i.errors import UsageError
 from s2i.files import atomic_write
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
-from s2i.oci.reference import RegistryLocation, parse_location
+from s2i.oci.reference import RegistryLocation, parse_destination, parse_location
 from s2i.oci.types import ANNOTATION_CREATED, layer_media_type
 from s2i.progress import log
 from s2i.sbom.make import image_sbom
@@ -58,6 +59,9 @@ class BuildOptions:
     cache: str | None = None  # a registry repository shared by runners: see s2i.build.remote_cache
     sbom_file: Path | None = None  # also write the SBOM here
     sbom_format: str = "spdx"  # or cyclonedx
+    tags: tuple[str, ...] = ()  # more tags for a registry DESTINATION, each naming the same manifest
+    labels: tuple[tuple[str, str], ...] = ()  # --label: win over the buildpack's
+    annotations: tuple[tuple[str, str], ...] = ()  # --annotation: manifest annotations, win over s2i's
 
 
 def default_destination(app: Path) -> str:
@@ -66,7 +70,7 @@ def default_destination(app: Path) -> str:
 
 def build(options: BuildOptions, context: Context) -> Published:
     app = options.app
-    destination = parse_location(options.destination or default_destination(app))
+    destination = parse_destination(options.destination or default_destination(app), options.tags)
     prepare_destination(destination, context)
     cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
@@ -92,6 +96,7 @@ def build(options: BuildOptions, context: Context) -> Published:
         decision = {**buildpack.decide(workspace, decide_settings(config, settings)), **({"runtime": runtime.step_input()} if runtime else {})}
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
+        announce_proxies(dict(plan.build_env), options.network)
         run_base = _run_base(plan, stack, context, store)
         builder = ensure_stack_image(stack, "builder", context, store)
         rootfs, build_labels = with_build_packages(unpack_image(builder, store), config.build_packages, packages)
@@ -119,7 +124,9 @@ def build(options: BuildOptions, context: Context) -> Published:
         if remote:
             remote.export(keys, cache, cache_key)
     launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels, **build_labels, **run_labels}}
-    image = append_layers(run_base, [*run_layers, *layers], image_changes(plan, launch), created=created, base_name=_base_name(plan, stack),
+    changes = image_changes(plan, launch)
+    changes = replace(changes, labels=changes.labels + options.labels, annotations={**changes.annotations, **dict(options.annotations)})
+    image = append_layers(run_base, [*run_layers, *layers], changes, created=created, base_name=_base_name(plan, stack),
                           layer_names=["run packages layer"] * len(run_layers) + [f"{name} layer" for name, _ in output.layers])
     media_type, sbom = image_sbom(image, len(run_base.layers), options.sbom_format, _image_name(destination), store)
     if options.sbom_file:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from s2i.build.config import AppConfig
+from s2i.build.proxy import proxy_env
 from s2i.buildpacks import Buildpack, LayerSpec
 from s2i.errors import UsageError
 from s2i.oci.mutate import ConfigChanges, iso_time
@@ -79,6 +80,7 @@ def sandbox_env(buildpack: Buildpack, config: AppConfig, host_env: dict[str, str
     """Buildpack defaults < host pass-through (proxies, indexes) < the app's build env; CA always the host's."""
     env = dict(buildpack.build_env)
     env.update({key: host_env[key] for key in PASSED_THROUGH if host_env.get(key)})
+    env.update(proxy_env(host_env))
     env.update(dict(config.build_env))
     env.update({key: SANDBOX_CA for key in CA_VARIABLES})
     env.update(HOME="/tmp", LANG="C.UTF-8", SOURCE_DATE_EPOCH=host_env.get("SOURCE_DATE_EPOCH", "0"))

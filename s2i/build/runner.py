@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from s2i.buildpacks import steps
-from s2i.errors import S2IError
+from s2i.errors import BuildError, S2IError
 from s2i.build.output import LAUNCH_KEYS, check_keys, read_json, real_dir
 from s2i.build.plan import SANDBOX_CA, BuildPlan
 from s2i.build.limits import Limits
@@ -104,11 +104,11 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
     run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits)
     launch = read_json(output, "launch.json")
     if launch is None:
-        raise S2IError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")
+        raise BuildError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")
     layers = []
     for spec in plan.layers:
         if spec.name in reused or real_dir(output, f"layers/{spec.name}"):
             layers.append((spec.name, output / "layers" / spec.name))
     if not layers:
-        raise S2IError("the build produced nothing to put in the image", "check the build output above")
+        raise BuildError("the build produced nothing to put in the image", "check the build output above")
     return BuildOutput(tuple(layers), check_keys(launch, "launch.json", LAUNCH_KEYS))

@@ -8,7 +8,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -19,8 +18,8 @@ from typing import BinaryIO, Iterator, TextIO
 
 from s2i.build import netns
 from s2i.build.limits import Confinement, Limits
-from s2i.errors import S2IError
-from s2i.progress import log as progress
+from s2i.errors import BuildError, S2IError
+from s2i.progress import log as progress, output
 
 NETWORK_NOTES = {
     "default": "network outbound only (slirp4netns; no host loopback or host addresses)",
@@ -121,13 +120,13 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
             _echo(capped_lines(run.process.stdout), prefix, log, tail)
             code = run.process.wait()
     if run.breach:
-        raise S2IError(*run.breach)
+        raise BuildError(*run.breach)
     if code != 0:
         meaningful = [line.strip() for line in tail if line.strip()]
         # the tool's own error line says more than a trailing "try --help"
         errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
         last = (errors or meaningful or ["no output"])[-1]
-        raise S2IError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
+        raise BuildError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
 
 
 def _echo(lines: Iterator[str], prefix: str, log: TextIO | None, tail: collections.deque[str]) -> None:
@@ -139,7 +138,7 @@ def _echo(lines: Iterator[str], prefix: str, log: TextIO | None, tail: collectio
         shown += len(line) + 1
         if shown > OUTPUT_CAP:
             line = f"s2i: more than {OUTPUT_CAP >> 20} MiB of output; the rest is neither shown nor logged"
-        print(f"[{prefix}] {line}", file=sys.stderr, flush=True)
+        output(f"[{prefix}] {line}")
         if log:
             log.write(line + "\n")
 

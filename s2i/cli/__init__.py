@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from s2i import __version__
-from s2i.cli.options import (GivenPath, check_log_file, env_flags, given, key_values, os_error, parse_layer_arg, parse_owner, parse_secrets,
-                             registry_options, split_command)
-from s2i.errors import S2IError
+from s2i.cli.options import (GivenPath, check_output_file, env_flags, given, key_values, os_error, parse_layer_arg, parse_owner,
+                             parse_secrets, registry_options, split_command)
+from s2i.cli.publish import finish, output_options, publish_options, repo_destination, with_schema
+from s2i.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, S2IError
 
 
-def emit(result, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(result, indent=2) if as_json else text)
+def emit(result, as_json: bool, text: str, key: str = "items") -> None:
+    """The result on stdout: text, or with --json the result and its schema version (a list under `key`)."""
+    click.echo(json.dumps(with_schema(result, key), indent=2) if as_json else text)
 
 
 @click.group()
 @click.version_option(__version__)
 def cli() -> None:
     """Build small, reproducible OCI images without Docker."""
+    from s2i.progress import NORMAL, set_verbosity
+
+    set_verbosity(NORMAL)  # -q/-v of this command line only
 
 
 @cli.command()
@@ -34,11 +40,15 @@ def cli() -> None:
 @click.option("--workdir")
 @click.option("--user")
 @click.option("--label", multiple=True, metavar="K=V")
+@click.option("--annotation", multiple=True, metavar="K=V", help="Manifest annotation (repeatable).")
 @click.option("--port", multiple=True, metavar="N[/PROTO]")
 @click.option("--owner", default="0:0", show_default=True, metavar="UID[:GID]", help="Owner of the files in the new layers.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
+@publish_options
+@output_options
 @registry_options
-def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, port, owner, compression, as_json, context):
+def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, annotation, port, owner, compression, tags, digest_file,
+           as_json, context):
     """Append each --layer DIR to BASE and write the result to TARGET."""
     from s2i.build.config import parse_port, parse_user
     from s2i.commands.image import append as run_append
@@ -53,21 +63,26 @@ def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, por
         labels=key_values(label, "--label"),
         ports=tuple(parse_port(p, "--port") for p in port),
         created_by="s2i append",
+        annotations=dict(key_values(annotation, "--annotation")),
     )
     layer_dirs = [parse_layer_arg(arg) for arg in layers]
-    published = run_append(base, target, layer_dirs, changes, parse_owner(owner), compression, context)
+    published = run_append(base, target, layer_dirs, changes, parse_owner(owner), compression, context, tags)
+    finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
 
 @cli.command()
 @click.argument("source")
 @click.argument("destination")
+@publish_options
+@output_options
 @registry_options
-def copy(source, destination, as_json, context):
+def copy(source, destination, tags, digest_file, as_json, context):
     """Copy an image between registries, OCI layouts and docker archives."""
     from s2i.commands.image import copy as run_copy
 
-    published = run_copy(source, destination, context)
+    published = run_copy(source, destination, context, tags)
+    finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
 
@@ -76,6 +91,7 @@ def copy(source, destination, as_json, context):
 @click.option("--layers", "show_layers", is_flag=True, help="List each layer: size, what created it, files, bytes later layers waste.")
 @click.option("--files", "show_files", is_flag=False, flag_value="all", default=None, metavar="[LAYER]",
               help="List the files of every layer (or of LAYER: its number or a digest prefix), marking those a later layer replaces or deletes.")
+@output_options
 @registry_options
 def inspect(reference, show_layers, show_files, as_json, context):
     """Show an image's digest, config and layers."""
@@ -95,18 +111,22 @@ def inspect(reference, show_layers, show_files, as_json, context):
 @click.argument("image")
 @click.argument("destination", required=False, callback=given)
 @click.option("--run-image", help="The base to move onto: a registry image, or a base of the image's stack (default: that base as the stack has it now).")
+@publish_options
+@output_options
 @registry_options
-def rebase(image, destination, run_image, as_json, context):
+def rebase(image, destination, run_image, tags, digest_file, as_json, context):
     """Move IMAGE's app layers onto a newer run base, without building; push to DESTINATION (default: IMAGE)."""
     from s2i.commands.rebase import rebase as run_rebase
 
-    published = run_rebase(image, destination, run_image, context)
+    published = run_rebase(image, destination, run_image, context, tags)
+    finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
 
 @cli.command()
 @click.argument("image")
 @click.option("--format", "fmt", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True)
+@output_options
 @registry_options
 def sbom(image, fmt, as_json, context):
     """Print the SBOM s2i pushed beside IMAGE (an OCI referrer), checked against its digests."""
@@ -135,6 +155,7 @@ def _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process=
 @click.argument("app", type=GivenPath(file_okay=False, path_type=Path))
 @click.option("--buildpack", help="Skip detection and use this buildpack.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@output_options
 def detect(app, buildpack, as_json):
     """Say which buildpack would build APP, and why."""
     from s2i.build.pipeline import detect_app
@@ -158,13 +179,13 @@ def detect(app, buildpack, as_json):
 @click.option("--process", metavar="NAME", help="Run the Procfile's NAME: line instead of web:.")
 @click.option("--read-only-app/--writable-app", "read_only_app", default=None,
               help="Keep /app root's and read-only for the run user (default: writable by it).")
-@click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the build output here.")
+@click.option("--log", "log_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_output_file, help="Also write the build output here.")
 @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True)
 @click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=FILE",
               help="Mount FILE read-only at /run/secrets/NAME during the build only; never in the image.")
 @click.option("--network", type=click.Choice(["default", "host", "none"]), default="default", show_default=True,
               help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
-@click.option("--sbom", "sbom_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_log_file, help="Also write the image's SBOM here.")
+@click.option("--sbom", "sbom_file", type=GivenPath(dir_okay=False, path_type=Path), callback=check_output_file, help="Also write the image's SBOM here.")
 @click.option("--sbom-format", type=click.Choice(["spdx", "cyclonedx"]), default="spdx", show_default=True, help="SPDX 2.3 or CycloneDX 1.5 JSON.")
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
@@ -172,10 +193,15 @@ def detect(app, buildpack, as_json):
 @click.option("--run-package", "run_packages", multiple=True, metavar="NAME", help="Debian package to add to the image (adds to [run] packages).")
 @click.option("--cache", "cache_repo", envvar="S2I_CACHE", metavar="REPO",
               help="Registry repository shared by runners: reusable layers and build caches are read before the build, written after.")
+@click.option("--label", multiple=True, metavar="K=V", help="Image label (repeatable); wins over s2i's own.")
+@click.option("--annotation", multiple=True, metavar="K=V", help="Manifest annotation (repeatable); wins over s2i's own.")
+@publish_options
+@output_options
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app, log_file, compression,
-          secrets, network, build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, as_json, context):
-    """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
+          secrets, network, build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, label, annotation, tags, digest_file,
+          as_json, context):
+    """Build APP's source into an image and push it to DESTINATION (default: S2I_REPO/<app>, else the local store)."""
     from dataclasses import replace
 
     from s2i.build.config import buildpack_name, package_names
@@ -185,9 +211,11 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
                     build_packages=package_names(list(build_packages), "--build-package"),
                     run_packages=package_names(list(run_packages), "--run-package"))
     buildpack = buildpack_name(buildpack, "--buildpack")
-    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
-                           cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format)
+    options = BuildOptions(app, destination or repo_destination(app, dict(os.environ)), flags, buildpack, compression, log_file,
+                           parse_secrets(secrets), network, build_timeout, cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format,
+                           tags=tags, labels=key_values(label, "--label"), annotations=key_values(annotation, "--annotation"))
     published = run_build(options, context)
+    finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
 
@@ -195,6 +223,7 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
 @click.argument("image")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--debug", is_flag=True, help="Instead, a busybox shell over the image's files and env (for images with no shell); ARGS run in it.")
+@output_options
 @registry_options
 def run(image, args, debug, as_json, context):
     """Run IMAGE's entrypoint in bubblewrap (host network): s2i run IMAGE [-- ARGS]."""
@@ -218,6 +247,7 @@ def stack() -> None:
 @click.option("--update", is_flag=True, help="Resolve the newest package versions and rewrite the lock file.")
 @click.option("--write-stack", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
               help="With --push: write a stack file naming the pushed images by digest, usable with --stack FILE without mmdebstrap.")
+@output_options
 @registry_options
 def stack_build(name, push_prefix, update, write_stack, as_json, context):
     """Build stack NAME (default debian-trixie) from Debian packages into the local store."""
@@ -225,17 +255,18 @@ def stack_build(name, push_prefix, update, write_stack, as_json, context):
 
     results = build_stack(name, push_prefix, update, context, write_stack)
     text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
-    emit(results, as_json, text)
+    emit(results, as_json, text, key="images")
 
 
 @stack.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@output_options
 def stack_list(as_json):
     """Show the stacks, their images, digests and sizes."""
     from s2i.commands.stack import format_stacks, list_stacks
 
     stacks = list_stacks()
-    emit(stacks, as_json, format_stacks(stacks))
+    emit(stacks, as_json, format_stacks(stacks), key="stacks")
 
 
 def main() -> None:
@@ -246,12 +277,28 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except OSError as exc:  # disk full, a path too long, ...: one line, not a traceback
         click.echo(f"s2i: error: {os_error(exc).one_line()}", err=True)
-        sys.exit(1)
-    except click.exceptions.Abort:
+        sys.exit(EXIT_FAILED)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("s2i: aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:  # click's own usage errors, as one line like ours
         context = getattr(exc, "ctx", None)
         hint = f" (see {context.command_path} --help)" if context else ""
         click.echo(f"s2i: error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: where it happened, not its text (which may hold anything, secrets included)
+        click.echo(f"s2i: internal error: {internal_error(exc)}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def internal_error(exc: Exception) -> str:
+    """One line naming the exception and the s2i line it came from; -v prints the whole traceback first."""
+    import traceback
+
+    from s2i.progress import VERBOSE, verbosity
+
+    if verbosity() >= VERBOSE:
+        traceback.print_exception(exc)
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if "/s2i/" in frame.filename]
+    where = f" at s2i/{frames[-1].filename.rpartition('/s2i/')[2]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where} (a bug in s2i: rerun with -v for the traceback, and report it)"

@@ -50,12 +50,13 @@ def given(ctx, param, value):
     return value
 
 
-def check_log_file(ctx, param, value: Path | None) -> Path | None:
-    """Callback: --log must name a file in a directory that exists and s2i may write to."""
+def check_output_file(ctx, param, value: Path | None) -> Path | None:
+    """Callback: a file s2i will write (--log, --digest-file) must be in a directory that exists and s2i may write to."""
+    name = param.opts[-1]
     if value is not None and not value.parent.is_dir():
-        raise UsageError(f"--log {value}: there is no directory {value.parent}", "create it first, or log somewhere else")
+        raise UsageError(f"{name} {value}: there is no directory {value.parent}", "create it first, or write somewhere else")
     if value is not None and not os.access(value.parent, os.W_OK):
-        raise UsageError(f"--log {value}: cannot write in {value.parent}", "log somewhere you can write")
+        raise UsageError(f"{name} {value}: cannot write in {value.parent}", "write somewhere you can")
     return value
 
 

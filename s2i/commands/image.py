@@ -9,15 +9,16 @@ from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.errors import UsageError
 from s2i.oci.image import Image, Layer
 from s2i.oci.mutate import ConfigChanges, append_layers
-from s2i.oci.reference import RegistryLocation, parse_location
+from s2i.oci.reference import RegistryLocation, parse_destination, parse_location
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
 from s2i.transports import Context, Published, prepare_destination, read_image, write_image
 from s2i.store import Store
 
 
-def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: ConfigChanges, owner: tuple[int, int], compression: str, context: Context) -> Published:
-    base_location, target_location = parse_location(base), parse_location(target)
+def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: ConfigChanges, owner: tuple[int, int], compression: str,
+           context: Context, tags: tuple[str, ...] = ()) -> Published:
+    base_location, target_location = parse_location(base), parse_destination(target, tags)
     for directory, _ in layer_dirs:
         if not directory.is_dir():
             raise UsageError(f"--layer {directory} is not a directory", "pass an existing directory")
@@ -36,8 +37,8 @@ def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: 
     return write_image(target_location, image, context)
 
 
-def copy(source: str, destination: str, context: Context) -> Published:
-    source_location, destination_location = parse_location(source), parse_location(destination)
+def copy(source: str, destination: str, context: Context, tags: tuple[str, ...] = ()) -> Published:
+    source_location, destination_location = parse_location(source), parse_destination(destination, tags)
     prepare_destination(destination_location, context)
     image = read_image(source_location, context)
     return write_image(destination_location, image, context)

@@ -6,7 +6,7 @@ import copy
 
 from s2i.errors import S2IError, UsageError
 from s2i.oci.image import Image
-from s2i.oci.reference import RegistryLocation, parse_location
+from s2i.oci.reference import RegistryLocation, parse_destination, parse_location
 from s2i.oci.types import (
     ANNOTATION_BASE_DIGEST,
     ANNOTATION_BASE_LAYERS,
@@ -108,11 +108,11 @@ def current_base(app: Image, run_image: str | None, context: Context) -> tuple[I
     return stack_image(stack_name, name, context), None, f"stack {stack_name} base {name}"
 
 
-def rebase(reference: str, destination: str | None, run_image: str | None, context: Context) -> Published:
+def rebase(reference: str, destination: str | None, run_image: str | None, context: Context, tags: tuple[str, ...] = ()) -> Published:
     source = parse_location(reference)
     if not isinstance(source, RegistryLocation) and destination is None:
         raise UsageError(f"{reference} is not in a registry", "give a DESTINATION to write the rebased image to")
-    target = parse_location(destination or reference)
+    target = parse_destination(destination or reference, tags)
     prepare_destination(target, context)
     app = read_image(source, context)
     old_count = base_layer_count(app)

@@ -101,6 +101,7 @@ def parse_reference(text: str) -> Reference:
 @dataclass(frozen=True)
 class RegistryLocation:
     reference: Reference
+    tags: tuple[str, ...] = ()  # more tags in the same repository, each naming the same manifest
 
     @property
     def base_name(self) -> str:
@@ -150,6 +151,25 @@ class StoreLocation:
 
 
 Location = RegistryLocation | LayoutLocation | ArchiveLocation | ScratchLocation | StoreLocation
+
+
+def check_tag(tag: str, flag: str = "--tag") -> str:
+    if not _TAG.match(tag):
+        raise UsageError(f"{flag} {tag!r} is not a tag", "a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'")
+    return tag
+
+
+def parse_destination(text: str, tags: tuple[str, ...] = ()) -> Location:
+    """Where to write an image, tagged `tags` too; a registry destination that names no tag gets only `tags` (no `latest`)."""
+    location = parse_location(text)
+    if not tags:
+        return location
+    if not isinstance(location, RegistryLocation) or location.reference.digest:
+        raise UsageError(f"--tag needs a registry destination host/repo[:tag], not {text!r}", "push to a registry, or leave --tag out")
+    reference = location.reference
+    named = (reference.tag,) if ":" in text.rsplit("/", 1)[-1] else ()
+    wanted = tuple(dict.fromkeys((*named, *(check_tag(tag) for tag in tags))))
+    return RegistryLocation(Reference(reference.registry, reference.repository, wanted[0]), wanted[1:])
 
 
 def parse_location(text: str) -> Location:

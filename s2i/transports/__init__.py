@@ -51,11 +51,13 @@ class Published:
     reference: str  # what stdout prints: repo@digest, oci:DIR:TAG, docker-archive:FILE
     digest: str
     blobs: tuple[BlobResult, ...] = ()
+    tags: tuple[str, ...] = ()  # host/repo:tag for each tag a registry push set
 
     def to_json(self) -> dict:
         return {
             "reference": self.reference,
             "digest": self.digest,
+            "tags": list(self.tags),
             "blobs": [{"digest": b.digest, "size": b.size, "outcome": b.outcome} for b in self.blobs],
         }
 

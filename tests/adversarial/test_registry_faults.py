@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from s2i.errors import EXIT_REGISTRY
 from tests.adversarial.faultproxy import Fault, FaultProxy
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect
 
@@ -77,7 +78,7 @@ def test_a_hanging_registry_fails_in_bounded_time_and_a_rerun_sends_only_missing
     started = time.monotonic()
     failed = s2i(*args, env=FAST, timeout=120)
     assert time.monotonic() - started < 30  # 2 tries of ~2 s each, not minutes
-    assert failed.returncode == 1, failed.stderr
+    assert failed.returncode == EXIT_REGISTRY, failed.stderr
     assert len(error_lines(failed)) == 1 and failed.stderr.strip().splitlines()[-1] == error_lines(failed)[0]
     assert f"{proxy.host} stopped answering" in failed.stderr and "S2I_REGISTRY_TIMEOUT (now 2s)" in failed.stderr
     assert registry.manifest_tags("t/hang") == set() and manifest_status(registry, "t/hang", "1") == 404
@@ -103,7 +104,7 @@ def test_a_trickling_source_fails_copy_in_bounded_time(s2i, registry, proxy, sta
     started = time.monotonic()
     result = s2i("copy", f"{proxy.host}/t/src:1", f"{registry.host}/t/dst:1", env=FAST, timeout=120)
     assert time.monotonic() - started < 30
-    assert result.returncode == 1 and len(error_lines(result)) == 1
+    assert result.returncode == EXIT_REGISTRY and len(error_lines(result)) == 1
     assert f"reading {proxy.host}/t/src:1: {proxy.host} stopped answering" in error_lines(result)[0]
     assert len(proxy.actions("trickle")) == 2
     assert registry.manifest_tags("t/dst") == set() and manifest_status(registry, "t/dst", "1") == 404
@@ -113,7 +114,7 @@ def test_a_connection_dropped_mid_upload_is_retried_and_never_tags_a_partial_ima
     args = [*layers(tmp_path, static_hello, 1), "--entrypoint", "/hello", "--jobs", "1"]
     proxy.add(Fault("drop", "PUT", UPLOAD, times=100))
     failed = s2i("append", "scratch", f"{proxy.host}/t/drop:1", *args, env=FAST, timeout=120)
-    assert failed.returncode == 1 and len(error_lines(failed)) == 1
+    assert failed.returncode == EXIT_REGISTRY and len(error_lines(failed)) == 1
     assert f"lost the connection to {proxy.host}" in error_lines(failed)[0]
     assert registry.manifest_tags("t/drop") == set() and manifest_status(registry, "t/drop", "1") == 404
 

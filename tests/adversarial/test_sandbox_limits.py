@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from s2i.build.sandbox import Bind, Sandbox, run_logged
-from s2i.errors import S2IError
+from s2i.errors import EXIT_BUILD, S2IError
 from tests.adversarial.sandbox_apps import FirstSeen, c_app, last_line, processes_with
 from tests.e2e.conftest import REPO_ROOT
 
@@ -29,7 +29,7 @@ def failed_build(builder, app, timeout: str, marker: str) -> tuple[str, float]:
     """Build `app` with --build-timeout `timeout`; its stderr and how long s2i ran once `marker` ran in the build."""
     started = FirstSeen(marker)  # not s2i's start: unpacking the builder first may take a while on a busy host
     result = builder("build", app, "--build-timeout", timeout, timeout=300)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == EXIT_BUILD, result.stderr
     return result.stderr, started.seconds_since()
 
 

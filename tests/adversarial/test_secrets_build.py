@@ -8,6 +8,7 @@ import secrets
 
 import pytest
 
+from s2i.errors import EXIT_BUILD
 from tests.adversarial.scan import assert_nowhere, blob_texts, secret_forms
 from tests.e2e.helpers import run_image
 
@@ -36,7 +37,7 @@ def test_a_build_secret_is_read_in_the_build_and_lands_nowhere_else(tmp_path, bu
     target = f"{registry.host}/t/secret:1"
 
     missing = builder("build", app, target)
-    assert missing.returncode == 1 and "[build c] error: no secret at /run/secrets/token" in missing.stderr
+    assert missing.returncode == EXIT_BUILD and "[build c] error: no secret at /run/secrets/token" in missing.stderr
     assert missing.stderr.strip().splitlines()[-1].startswith("s2i: error: build c failed")
 
     log = tmp_path / "build.log"

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from s2i.errors import EXIT_REGISTRY
 from tests.adversarial.faultproxy import Fault, FaultProxy
 from tests.adversarial.scan import assert_nowhere, blob_texts, secret_forms
 
@@ -62,6 +63,6 @@ def test_a_registry_echoing_the_credentials_does_not_get_them_printed(s2i, regis
                   Fault("answer", "GET", "/manifests/", nth=2, times=100, status=400, body=echo.encode()))
         result = s2i("inspect", f"{proxy.host}/t/x:1", "--json", "--username", user, "--password-stdin",
                      input=password + "\n", env={"S2I_RETRIES": "1"})
-    assert result.returncode == 1
+    assert result.returncode == EXIT_REGISTRY
     assert "HTTP 400 DENIED: bad Authorization: Basic *** (***)" in result.stderr
     assert_nowhere(secret_forms(user, password), result.stdout, result.stderr)

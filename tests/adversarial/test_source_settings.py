@@ -41,7 +41,7 @@ def test_bad_settings_file(s2i, app, registry, settings, message):
     (["--port", "70000"], "--port: '70000' is not a port (use a number from 1 to 65535, optionally /tcp or /udp: 8080, 53/udp)"),
     (["--env", "MY VAR=1"], "--env: 'MY VAR' is not an environment variable name (use letters, digits and _, e.g. API_URL)"),
     (["--user", "root:"], "--user: 'root:' is not a user (write a name or uid, optionally with :group or :gid: \"65532\", \"app\", \"1000:1000\")"),
-    (["--log", "/nonexistent-dir/build.log"], "--log /nonexistent-dir/build.log: there is no directory /nonexistent-dir (create it first, or log somewhere else)"),
+    (["--log", "/nonexistent-dir/build.log"], "--log /nonexistent-dir/build.log: there is no directory /nonexistent-dir (create it first, or write somewhere else)"),
     (["--log", ""], "--log is empty (an unset variable? give a value, or leave it out)"),
 ])
 def test_bad_flags(s2i, app, args, line):

@@ -85,7 +85,7 @@ class BuiltStack:
         # CI exercises the committed lock: when Debian has moved past it, this fails and names the fix
         result = self.runner("stack", "build", DEFAULT_STACK, "--json", env=self.env, timeout=1800)
         assert result.returncode == 0, result.stderr
-        self.results = json.loads(result.stdout)
+        self.results = json.loads(result.stdout)["images"]
 
     @property
     def cache(self) -> Path:

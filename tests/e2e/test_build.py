@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from s2i.errors import EXIT_BUILD, EXIT_DETECTION, EXIT_REGISTRY, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_copy, skopeo_inspect, start_image
 
@@ -66,7 +67,7 @@ def test_detect_says_why(builder, tmp_path):
     assert detection["buildpack"] == "c" and "found Makefile" in detection["reasons"]
     (tmp_path / "notes.txt").write_text("nothing to build\n")
     unknown = builder("detect", tmp_path)
-    assert unknown.returncode == 2 and "go: go.mod" in unknown.stderr and "c: Makefile" in unknown.stderr
+    assert unknown.returncode == EXIT_DETECTION and "go: go.mod" in unknown.stderr and "c: Makefile" in unknown.stderr
 
 
 def test_c_hello_and_go_httpd_build_push_and_run(builder, registry, tmp_path):
@@ -186,11 +187,11 @@ def bad_apps(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("case, code, message", [
-    ("empty", 2, "is empty"),
-    ("unknown", 2, "no buildpack recognises"),
-    ("compile-error", 1, "build c failed"),
-    ("missing-target", 1, "No rule to make target 'nothere.c'"),
-    ("shadow-link", 2, "secrets is a symlink to /etc/shadow, outside the app"),
+    ("empty", EXIT_DETECTION, "is empty"),
+    ("unknown", EXIT_DETECTION, "no buildpack recognises"),
+    ("compile-error", EXIT_BUILD, "build c failed"),
+    ("missing-target", EXIT_BUILD, "No rule to make target 'nothere.c'"),
+    ("shadow-link", EXIT_USAGE, "secrets is a symlink to /etc/shadow, outside the app"),
 ])
 def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tmp_path, case, code, message):
     app = bad_apps(tmp_path)[case]
@@ -207,6 +208,6 @@ def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tm
 
 def test_unreachable_registry_fails_before_building(builder):
     result = builder("build", EXAMPLES / "c-hello", "127.0.0.1:1/t/c-hello:1", env={"S2I_RETRIES": "1"})
-    assert result.returncode == 1
+    assert result.returncode == EXIT_REGISTRY
     assert "cannot reach 127.0.0.1:1" in result.stderr.strip().splitlines()[-1]
     assert "[build c]" not in result.stderr

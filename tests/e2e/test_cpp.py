@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from s2i.errors import EXIT_BUILD
 from tests.e2e.helpers import run_image, skopeo_inspect
 from tests.e2e.test_build import APPS, app_copy, built
 
@@ -65,7 +66,7 @@ def test_makefile_shared_library_test_binary_and_copies_are_not_candidates(build
 
 def test_compile_error_summary_quotes_the_first_error_line(builder, registry, tmp_path):
     result = builder("build", app_copy(tmp_path, APPS / "c-compile-error"), f"{registry.host}/broken:1")
-    assert result.returncode == 1
+    assert result.returncode == EXIT_BUILD
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith("s2i: error: build c failed (exit 1): s2i: make failed (exit 2): broken.c:4:")
     assert summary.split("broken.c:4:35: ")[1].startswith("error: expected expression before ")  # gcc's quotes follow the locale

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from s2i.errors import EXIT_BUILD
 from tests.e2e.helpers import run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import APPS, app_copy, built, http_get
 
@@ -74,7 +75,7 @@ def test_a_failing_build_command_names_itself(builder, registry, tmp_path):
     app = app_copy(tmp_path, APPS / "py-commands")
     (app / "s2i.toml").write_text('[build]\ncommands = ["true", ["sh", "-c", "echo making assets; exit 3"]]\n')
     result = builder("build", app, f"{registry.host}/commands:bad")
-    assert result.returncode == 1
+    assert result.returncode == EXIT_BUILD
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("s2i: error: build python failed (exit 1): s2i: error: build command 2 failed (exit 3): "
                            "sh -c 'echo making assets; exit 3'"), last

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from s2i.errors import EXIT_AUTH, EXIT_REGISTRY
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +93,7 @@ def test_interrupted_push_resumes_with_only_missing_blobs(tmp_path, s2i, registr
     registry.stop(kill=True)
     present = registry.linked_blobs("t/big")
     out, err = push.communicate(timeout=120)
-    assert push.returncode == 1, err
+    assert push.returncode == EXIT_REGISTRY, err
     assert len(err.strip().splitlines()[-1]) < 300 and "s2i: error:" in err
     assert registry.manifest_tags("t/big") == set()
     registry.start()
@@ -124,7 +125,7 @@ def test_tls_registry_with_basic_auth(s2i, tls_registry, static_hello):
     args = ["append", "scratch", target, "--layer", static_hello, "--entrypoint", "/hello", "--ca-file", tls_registry.ca_file]
     _docker_config(s2i, tls_registry.host, tls_registry.username, "wrong-pass-xyz")
     denied = s2i(*args)
-    assert denied.returncode == 1
+    assert denied.returncode == EXIT_AUTH
     errors = [line for line in denied.stderr.splitlines() if line.startswith("s2i: error:")]
     assert len(errors) == 1 and "rejected the credentials of user 'e2e'" in errors[0]
     for secret in ["wrong-pass-xyz", base64.b64encode(f"{tls_registry.username}:wrong-pass-xyz".encode()).decode()]:
@@ -143,7 +144,7 @@ def test_tls_registry_with_basic_auth(s2i, tls_registry, static_hello):
                 input=tls_registry.password + "\n")
     assert piped.returncode == 0, piped.stderr
     anonymous = s2i("inspect", target, "--ca-file", tls_registry.ca_file)
-    assert anonymous.returncode == 1 and "authentication required" in anonymous.stderr
+    assert anonymous.returncode == EXIT_AUTH and "authentication required" in anonymous.stderr
 
 
 def test_copy_between_repos_uploads_nothing_and_writes_layouts(tmp_path, s2i, registry, static_hello):
@@ -192,5 +193,5 @@ def test_bad_input_fails_before_any_work(s2i, args, message):
 
 def test_unreachable_registry_is_one_line(s2i, static_hello):
     result = s2i("append", "scratch", "127.0.0.1:1/t/x:1", "--layer", static_hello, env={"S2I_RETRIES": "2"})
-    assert result.returncode == 1
+    assert result.returncode == EXIT_REGISTRY
     assert "cannot reach 127.0.0.1:1" in result.stderr.strip().splitlines()[-1]

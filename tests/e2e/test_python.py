@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from s2i.errors import EXIT_BUILD, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import app_copy, built, digest_of, http_get, uncompressed_size
@@ -73,9 +74,9 @@ def test_pyproject_app_with_console_script_and_c_extension(builder, registry):
 
 
 @pytest.mark.parametrize("case, code, message", [
-    ("missing-package", 1, "No matching distribution found for s2i-no-such-package-zz"),
-    ("syntax-error", 1, "app.py, line 2: SyntaxError"),
-    ("scratch", 2, "cannot run on 'scratch': it has no Python interpreter"),
+    ("missing-package", EXIT_BUILD, "No matching distribution found for s2i-no-such-package-zz"),
+    ("syntax-error", EXIT_BUILD, "app.py, line 2: SyntaxError"),
+    ("scratch", EXIT_USAGE, "cannot run on 'scratch': it has no Python interpreter"),
 ])
 def test_bad_input_fails_cleanly_and_the_next_build_passes(builder, registry, tmp_path, case, code, message):
     app = app_copy(tmp_path, FLASK)

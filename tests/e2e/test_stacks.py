@@ -38,7 +38,7 @@ class StackBuilds:
         self.second = S2I(root / "second")
         result = self.second("stack", "build", STACK, "--json", "--push", f"{self.registry.host}/stacks", env=self.env, timeout=1800)
         assert result.returncode == 0, result.stderr
-        self.second_results = json.loads(result.stdout)
+        self.second_results = json.loads(result.stdout)["images"]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_run_base_sizes(stacks):
     print("\n" + "\n".join(f"{name:<11} {size / MB:6.1f} MB uncompressed" for name, size in sorted(sizes.items())))
     for name, limit in SIZE_LIMITS.items():
         assert sizes[name] <= limit, f"{name} is {sizes[name] / MB:.1f} MB"
-    listed = json.loads(stacks.first("stack", "list", "--json", env=stacks.env).stdout)
+    listed = json.loads(stacks.first("stack", "list", "--json", env=stacks.env).stdout)["stacks"]
     listed = next(entry for entry in listed if entry["stack"] == STACK)
     images = {image["name"]: image for image in listed["images"]}
     assert listed["toolchains"] == {"go": ["1.24", "1.26"], "python": ["3.13"]}  # what runtime choice picks from

@@ -7,6 +7,7 @@ import pytest
 from s2i.build.config import AppConfig, load_app_config, override
 from s2i.buildpacks import all_buildpacks, get_buildpack
 from s2i.build.detect import NoMatchError, detect
+from s2i.errors import EXIT_DETECTION
 from s2i.errors import UsageError
 from s2i.build.plan import RunImage, image_changes, make_plan
 from s2i.build.ignore import compile_rules, is_ignored
@@ -43,7 +44,7 @@ def test_detection_declines_libraries_and_says_what_it_looked_for(tmp_path):
     write(tmp_path, {"lib.go": "package lib\n", "util.c": "int add(int a, int b) { return a + b; }\n"})
     with pytest.raises(NoMatchError) as caught:
         detect(tmp_path)
-    assert caught.value.exit_code == 2
+    assert caught.value.exit_code == EXIT_DETECTION
     for bp in all_buildpacks():
         assert f"{bp.name}: " in caught.value.message
 

@@ -80,7 +80,7 @@ def test_detection_sees_the_tree_the_build_gets(tmp_path):
     (app / "s2i.toml").write_text('exclude = ["hello.c"]\n')  # exclude counts too, and the message names the source
     with pytest.raises(UsageError) as caught:
         detect_app(app, None)
-    assert caught.value.exit_code == 2 and caught.value.one_line().startswith(f"no buildpack recognises {app} (looked for")
+    assert caught.value.exit_code == 3 and caught.value.one_line().startswith(f"no buildpack recognises {app} (looked for")
     (app / ".dockerignore").write_text("*\n")
     with pytest.raises(UsageError) as caught:
         detect_app(app, None)

@@ -26,5 +26,7 @@ def write(location: RegistryLocation, image: Image, context: Context) -> Publish
 
     reference = location.reference
     registry = context.registries.get(reference.registry)
-    digest, results = push_image(registry, reference, image, context.jobs, context.progress)
-    return Published(f"{reference.registry}/{reference.repository}@{digest}", digest, tuple(results))
+    digest, results = push_image(registry, reference, image, context.jobs, context.progress, location.tags)
+    name = f"{reference.registry}/{reference.repository}"
+    tags = tuple(f"{name}:{tag}" for tag in (reference.tag, *location.tags) if tag)
+    return Published(f"{name}@{digest}", digest, tuple(results), tags)

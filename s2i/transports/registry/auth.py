@@ -16,8 +16,8 @@ from s2i.transports.registry.credentials import Credentials
 log = logging.getLogger(__name__)
 
 CLIENT_ID = "s2i"  # OAuth2 token servers ask who is refreshing
-LOGIN_HINT = "log in: add it to ~/.docker/config.json or pass --username/--password-stdin"
-CHECK_HINT = "check the username and password in ~/.docker/config.json or --username/--password-stdin"
+LOGIN_HINT = "log in: add it to $REGISTRY_AUTH_FILE or $DOCKER_CONFIG/config.json (default ~/.docker) or pass --username/--password-stdin"
+CHECK_HINT = "check the username and password in $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json (default ~/.docker) or --username/--password-stdin"
 REGISTRY_HINT = "check that the address points at an OCI registry"
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110 token characters

@@ -22,7 +22,7 @@ DETAIL_LIMIT = 300  # characters of a registry's own error text we repeat
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # a registry's text must not drive the terminal
 
 _HINTS = {
-    "UNAUTHORIZED": "check your credentials in ~/.docker/config.json or --username/--password-stdin",
+    "UNAUTHORIZED": "check your credentials in $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json (default ~/.docker) or --username/--password-stdin",
     "DENIED": "your account may not access this repository; ask its owner for push rights",
     "NAME_UNKNOWN": "check the repository name",
     "NAME_INVALID": "repository names are lowercase letters, digits and . _ - /",

@@ -10,13 +10,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s2i.errors import S2IError
+from s2i.errors import AuthError, UsageError
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 TOKEN_USERNAME = "<token>"  # a helper's way of saying "Secret is an identity token"
 HELPER_TIMEOUT_SECONDS = 60
-CONFIG_HINT = "fix the file, or set DOCKER_CONFIG to another directory"
+CONFIG_HINT = "fix the file, or set DOCKER_CONFIG (or REGISTRY_AUTH_FILE) to another one"
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,28 @@ def default_config_path() -> Path:
     return (Path(directory) if directory else Path.home() / ".docker") / "config.json"
 
 
+def auth_file() -> Path | None:
+    """`$REGISTRY_AUTH_FILE`, the auth.json podman, buildah and skopeo use; set but missing is an error."""
+    name = os.environ.get("REGISTRY_AUTH_FILE", "")
+    if not name:
+        return None
+    if not os.path.isfile(name):
+        raise UsageError(f"REGISTRY_AUTH_FILE={name} is not a file",
+                         "point it at the auth.json that `podman login` or `skopeo login` writes, or unset it")
+    return Path(name)
+
+
 def lookup(host: str, config_path: Path | None = None) -> Credentials | None:
-    """Credentials for `host` from credHelpers, then auths, then credsStore; None if none."""
-    path = config_path or default_config_path()
+    """Credentials for `host` from REGISTRY_AUTH_FILE, then Docker's config.json (or `config_path` alone); None if none."""
+    if config_path is None and (path := auth_file()):
+        found = lookup_in(host, path)
+        if found is not None:
+            return found
+    return lookup_in(host, config_path or default_config_path())
+
+
+def lookup_in(host: str, path: Path) -> Credentials | None:
+    """Credentials for `host` in one file: credHelpers, then auths, then credsStore; None if none."""
     config = _read_config(path)
     if config is None:
         return None
@@ -81,15 +100,15 @@ def _read_config(path: Path) -> dict | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise S2IError(f"cannot read {path}: {exc.strerror}", hint=CONFIG_HINT) from exc
+        raise AuthError(f"cannot read {path}: {exc.strerror}", hint=CONFIG_HINT) from exc
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
         # `from None`: the parser's exception keeps the whole file, secrets included.
         message = f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"
-        raise S2IError(message, hint=CONFIG_HINT) from None
+        raise AuthError(message, hint=CONFIG_HINT) from None
     if not isinstance(config, dict):
-        raise S2IError(f"{path} is not a JSON object", hint=CONFIG_HINT)
+        raise AuthError(f"{path} is not a JSON object", hint=CONFIG_HINT)
     return config
 
 
@@ -112,10 +131,10 @@ def _decode_auth(value: str, host: str, path: Path) -> tuple[str, str]:
         text = base64.b64decode(value).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         # `from None`: the decoder's exception may carry the secret's bytes.
-        raise S2IError(f"the auth entry for {host} in {path} is not valid base64", hint=hint) from None
+        raise AuthError(f"the auth entry for {host} in {path} is not valid base64", hint=hint) from None
     username, colon, password = text.partition(":")
     if not colon:
-        raise S2IError(f"the auth entry for {host} in {path} has no user:password", hint=hint)
+        raise AuthError(f"the auth entry for {host} in {path} has no user:password", hint=hint)
     return username, password.strip("\x00")
 
 
@@ -129,10 +148,10 @@ def _ask_helper(name: str, server: str) -> Credentials | None:
         )
     except FileNotFoundError:
         hint = f"install {program} or remove it from config.json"
-        raise S2IError(f"credential helper {program} is not on PATH", hint=hint) from None
+        raise AuthError(f"credential helper {program} is not on PATH", hint=hint) from None
     except (OSError, subprocess.TimeoutExpired) as exc:
         hint = f"check that `{program} get` works, or remove it from config.json"
-        raise S2IError(f"cannot run credential helper {program}: {exc}", hint=hint) from None
+        raise AuthError(f"cannot run credential helper {program}: {exc}", hint=hint) from None
     if result.returncode != 0:
         return _helper_failed(program, server, result)
     return _parse_helper_reply(program, result.stdout)
@@ -145,7 +164,7 @@ def _helper_failed(program: str, server: str, result: subprocess.CompletedProces
         return None
     reason = output.splitlines()[0][:200] if output else f"exit status {result.returncode}"
     hint = f"run `echo {server} | {program} get` to see why, or remove it from config.json"
-    raise S2IError(f"credential helper {program} failed for {server}: {reason}", hint=hint)
+    raise AuthError(f"credential helper {program} failed for {server}: {reason}", hint=hint)
 
 
 def _parse_helper_reply(program: str, stdout: str) -> Credentials:
@@ -155,7 +174,7 @@ def _parse_helper_reply(program: str, stdout: str) -> Credentials:
     except (ValueError, KeyError, TypeError, AttributeError):
         # The output is not shown: it may be the secret itself.
         hint = f"check that `{program} get` prints JSON with Username and Secret"
-        raise S2IError(f"credential helper {program} gave an unreadable answer", hint=hint) from None
+        raise AuthError(f"credential helper {program} gave an unreadable answer", hint=hint) from None
     if username == TOKEN_USERNAME:
         return Credentials("", identity_token=secret)
     return Credentials(username, password=secret)

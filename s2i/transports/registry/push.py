@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from s2i.errors import RegistryError
 from s2i.oci.image import BlobSource, BytesBlob, Image
 from s2i.oci.reference import Reference
 from s2i.oci.types import Descriptor
@@ -61,8 +62,9 @@ def _upload(registry: Registry, repository: str, location: str, descriptor: Desc
         progress(digest, size, size)
 
 
-def push_image(registry: Registry, reference: Reference, image: Image, jobs: int = 4, progress: Progress | None = None) -> tuple[str, list[BlobResult]]:
-    """All blobs first (bounded threads), then the manifest, so the tag never names a partial image."""
+def push_image(registry: Registry, reference: Reference, image: Image, jobs: int = 4, progress: Progress | None = None,
+               more_tags: tuple[str, ...] = ()) -> tuple[str, list[BlobResult]]:
+    """All blobs first (bounded threads), then the manifest, so no tag ever names a partial image."""
     repository = reference.repository
     blobs: list[tuple[Descriptor, BlobSource]] = [(layer.descriptor, layer.source) for layer in image.layers]
     blobs.append((image.config_descriptor, BytesBlob(image.config_bytes, image.origin)))
@@ -81,5 +83,18 @@ def push_image(registry: Registry, reference: Reference, image: Image, jobs: int
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(push_blob, d, s) for d, s in unique]
         results = [future.result() for future in futures]
-    api.put_manifest(registry, repository, reference.tag or image.digest, image.manifest_bytes, image.media_type)
+    put_tags(registry, repository, image, tuple(filter(None, (reference.tag, *more_tags))))
     return image.digest, results
+
+
+def put_tags(registry: Registry, repository: str, image: Image, tags: tuple[str, ...]) -> None:
+    """Several tags: the manifest by digest first, so the registry has checked the whole image before any tag moves."""
+    if len(tags) > 1:
+        api.put_manifest(registry, repository, image.digest, image.manifest_bytes, image.media_type)
+    for done, tag in enumerate(tags or (image.digest,)):
+        try:
+            api.put_manifest(registry, repository, tag, image.manifest_bytes, image.media_type)
+        except RegistryError as exc:
+            if done:  # a tag cannot be taken back: say which ones already moved
+                exc.hint = f"tags {', '.join(tags[:done])} already name {image.digest[:19]}; push again to set the rest"
+            raise
