@@ -43,6 +43,7 @@ class BuildOptions:
     secrets: tuple[tuple[str, Path], ...] = ()  # (id, file): mounted at /run/secrets/ID for the build only
     network: str = "default"  # see s2i.build.sandbox.NETWORK_NOTES
     build_timeout: float = 1800
+    isolation: str = "auto"  # see s2i.build.isolation.choose
 
 
 def default_destination(app: Path) -> str:
@@ -82,7 +83,7 @@ def build(options: BuildOptions, context: Context) -> Published:
         if reusable and plan.step_input.get("needs_dependencies"):
             restore_layers(store, reusable, work / "out" / "layers")
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, Limits(seconds=options.build_timeout))
+                           options.network, Limits(seconds=options.build_timeout), options.isolation)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})

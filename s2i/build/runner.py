@@ -36,7 +36,7 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
 
 def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None,
               reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = (),
-              network: str = "default", limits: Limits | None = None) -> BuildOutput:
+              network: str = "default", limits: Limits | None = None, isolation: str = "auto") -> BuildOutput:
     """Layers named in `reused` come from the store: the step is told to skip them; secrets are mounted read-only."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
@@ -63,7 +63,7 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         workdir="/workspace",
         network=network,
     )
-    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits)
+    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits, requested=isolation)
     launch = read_json(output, "launch.json")
     if launch is None:
         raise S2IError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")

@@ -134,14 +134,18 @@ def detect(app, buildpack, as_json):
               help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "chroot", "none"]), default="auto", show_default=True,
+              envvar="S2I_ISOLATION", help="auto: bwrap, else the strongest that works here, said on stderr; none: a root chroot, "
+              "only when asked.")
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, as_json, context):
+          build_timeout, isolation, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
     from s2i.build.pipeline import BuildOptions, build as run_build
 
     flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
-    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout)
+    options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
+                           isolation)
     published = run_build(options, context)
     emit(published.to_json(), as_json, published.reference)
 
