@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import subprocess
@@ -18,6 +19,7 @@ NETWORK_NOTES = {
 }
 # capabilities (bit numbers) a chroot run needs: enter the builder, give the build its files and /dev, drop to its uid
 CHROOT_CAPS = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SYS_CHROOT": 18, "CAP_MKNOD": 27}
+PR_SET_DUMPABLE = 4
 NONE_CAPS = ("CAP_SYS_CHROOT", "CAP_MKNOD")
 AS_NON_ROOT = "run s2i as a non-root user (bwrap then needs no capability), or grant it " + ", ".join(CHROOT_CAPS)
 
@@ -92,6 +94,12 @@ def _shared_network(isolation: Isolation, requested: str) -> Isolation:
     return Isolation(isolation.kind, "host", notes=(*isolation.notes, "the build shares this machine's network, local services included"))
 
 
+def not_dumpable() -> None:
+    """Only a process with capabilities over s2i may read its /proc/PID/environ and mem, or ptrace it, from now on."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise S2IError(f"could not hide s2i's memory from the build: {os.strerror(ctypes.get_errno())}", "pass --isolation bwrap where it works")
+
+
 def missing_caps(status: str, wanted) -> list[str]:
     """The capabilities in `wanted` that are not in the CapEff line of /proc/self/status text `status`."""
     effective = next((int(line.split()[1], 16) for line in status.splitlines() if line.startswith("CapEff:")), 0)
@@ -113,7 +121,7 @@ def _bwrap_problem(argv: list[str]) -> str:
         return "bwrap is not installed (apt-get install bubblewrap)"
     except subprocess.TimeoutExpired:
         return "bwrap did not finish a trial run within 30 s"
-    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    lines = [line.strip().removeprefix("bwrap: ") for line in (done.stderr + done.stdout).splitlines() if line.strip()]
     return "" if done.returncode == 0 else (lines[-1] if lines else f"bwrap exited {done.returncode}")
 
 

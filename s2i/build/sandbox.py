@@ -113,6 +113,9 @@ def isolate(sandbox: Sandbox, requested: str = "auto") -> tuple[Sandbox, isolati
     probe = isolation.probe(tuple(bwrap_argv(trial, ["true"])), tuple(bwrap_argv(replace(trial, host_proc=True), ["true"])))
     chosen = isolation.choose(requested, sandbox.network, probe)
     progress(chosen.describe())
+    if chosen.host_proc:
+        # the build runs as s2i's own uid and sees it in /proc: its environ and memory (credentials) stay unreadable
+        isolation.not_dumpable()
     return replace(sandbox, network=chosen.network, host_proc=chosen.host_proc), chosen
 
 
