@@ -10,9 +10,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from s2i.build.source import read_app_file
+from s2i.buildpacks import all_buildpacks
 from s2i.errors import UsageError
+from s2i.stack.packages import check_name
 
-KNOWN_KEYS = ("run-image", "stack", "entrypoint", "cmd", "env", "ports", "user", "include", "exclude", "build")
+KNOWN_KEYS = ("run-image", "stack", "entrypoint", "cmd", "env", "ports", "user", "include", "exclude", "build", "run", "buildpack")
+RUN_KEYS = ("packages",)
 ENV_NAME = re.compile(r"[^\s=\x00-\x1f\x7f]+")
 PORT = re.compile(r"(\d{1,5})(?:/(tcp|udp|sctp))?", re.IGNORECASE)
 USER_PART = r"(?:\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31})"
@@ -31,6 +34,10 @@ class AppConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     build_env: tuple[tuple[str, str], ...] = ()
+    buildpack: str | None = None
+    build_packages: tuple[str, ...] = ()  # Debian packages added to the builder for this build
+    run_packages: tuple[str, ...] = ()  # Debian packages extracted onto the run image, as their own layer
+    build_commands: tuple[str | tuple[str, ...], ...] = ()  # a string runs under sh -c, a list as argv
     settings: dict = field(default_factory=dict, hash=False)  # buildpack-specific: main, program, ...
 
 
@@ -109,6 +116,7 @@ def load_app_config(app: Path) -> AppConfig:
         raise UsageError(f"{path}: build must be a table", "write it as a [build] section")
     build = dict(build)
     at = f"{path}:"
+    run = _run_table(data.get("run", {}), f"{at} run")
     return AppConfig(
         run_image=_text(data.get("run-image"), f"{at} run-image"),
         stack=_text(data.get("stack"), f"{at} stack"),
@@ -120,8 +128,49 @@ def load_app_config(app: Path) -> AppConfig:
         include=_strings(data.get("include", []), f"{at} include", '["src/**", "Makefile"]'),
         exclude=_strings(data.get("exclude", []), f"{at} exclude", '["secret.txt", "tests/"]'),
         build_env=env_table(build.pop("env", {}), f"{at} build.env"),
+        buildpack=buildpack_name(data.get("buildpack"), f"{at} buildpack"),
+        build_packages=package_names(build.pop("packages", []), f"{at} build.packages"),
+        run_packages=package_names(run.get("packages", []), f"{at} run.packages"),
+        build_commands=_commands(build.pop("commands", []), f"{at} build.commands"),
         settings=build,
     )
+
+
+def _run_table(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} must be a table", "write it as a [run] section")
+    for key in value:
+        if key not in RUN_KEYS:
+            close = difflib.get_close_matches(key, RUN_KEYS, n=1)
+            raise UsageError(f"{where}: unknown setting run.{key}", f"did you mean {close[0]!r}?" if close else f"known: {', '.join(RUN_KEYS)}")
+    return value
+
+
+def buildpack_name(value, where: str) -> str | None:
+    known = [buildpack.name for buildpack in all_buildpacks()]
+    if value is None or value in known:
+        return value
+    close = difflib.get_close_matches(str(value), known, n=1)
+    raise UsageError(f"{where}: no buildpack named {value!r}", f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(known)}")
+
+
+def package_names(value, where: str) -> tuple[str, ...]:
+    """Debian package names, each once, in the order given."""
+    names = _strings(value, where, '["libpq-dev"]')
+    return tuple(dict.fromkeys(check_name(name, where) for name in names))
+
+
+def _commands(value, where: str) -> tuple[str | tuple[str, ...], ...]:
+    """Each a command string (run by sh -c) or an argv list; handed to the sandbox as data, never pasted into a script."""
+    commands = []
+    for item in _list(value, where, '["python manage.py compilemessages", ["make", "assets"]]'):
+        if isinstance(item, str) and item.strip() and "\0" not in item:
+            commands.append(item)
+        elif isinstance(item, list) and item and all(isinstance(word, str) and word and "\0" not in word for word in item):
+            commands.append(tuple(item))
+        else:
+            raise UsageError(f"{where}: {item!r} is not a command", 'write a string or a list of words: "make assets" or ["make", "assets"]')
+    return tuple(commands)
 
 
 def _list(value, where: str, example: str) -> list:
@@ -131,11 +180,13 @@ def _list(value, where: str, example: str) -> list:
 
 
 def override(config: AppConfig, flags: AppConfig) -> AppConfig:
-    """Flags win: any flag given replaces the file's value; env entries merge, later winning."""
+    """Flags win: any flag given replaces the file's value; env entries merge, later winning; packages add up."""
     changes = {}
     for f in fields(AppConfig):
         value = getattr(flags, f.name)
-        if f.name in ("env", "build_env"):
+        if f.name in ("build_packages", "run_packages"):  # flags add to the file's list
+            changes[f.name] = tuple(dict.fromkeys((*getattr(config, f.name), *value)))
+        elif f.name in ("env", "build_env"):
             merged = dict(getattr(config, f.name))
             merged.update(dict(value))
             changes[f.name] = tuple(sorted(merged.items()))

@@ -41,12 +41,12 @@ def looked_for(buildpack: Buildpack) -> str:
     return f"{buildpack.name}: {', '.join(things)}"
 
 
-def detect(app: Path, forced: str | None = None) -> Detection:
+def detect(app: Path, forced: str | None = None, chosen_by: str = "--buildpack") -> Detection:
     if not app.is_dir():
         raise UsageError(f"{app} is not a directory", "pass the app's source directory")
     if forced:
         buildpack = get_buildpack(forced)
-        return Detection(buildpack, (f"chosen with --buildpack {forced}",))
+        return Detection(buildpack, (f"chosen with {chosen_by} {forced}",))
     if not any(p for p in app.iterdir() if p.name not in (".git", ".s2iignore", ".dockerignore")):
         raise NoMatchError(f"{app} is empty", "point s2i build at the directory holding your source")
     for buildpack in all_buildpacks():

@@ -15,6 +15,7 @@ from s2i.build.detect import detect
 from s2i.build.git import git_info
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
+from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes, make_plan
 from s2i.build.runner import app_cache_dir, run_build
 from s2i.build.runtime import choose_runtime
@@ -55,7 +56,7 @@ def build(options: BuildOptions, context: Context) -> Published:
     destination = parse_location(options.destination or default_destination(app))
     prepare_destination(destination, context)
     config = override(load_app_config(app), options.flags)
-    detection = detect(app, options.buildpack)
+    detection = detect(app, options.buildpack or config.buildpack, "--buildpack" if options.buildpack else "s2i.toml buildpack")
     buildpack = detection.buildpack
     log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
     settings = check_settings(buildpack, config.settings)
@@ -70,25 +71,32 @@ def build(options: BuildOptions, context: Context) -> Published:
         stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
         if runtime:
             log(f"runtime: {runtime.describe()}")
+        packages = PackageIndex(stack, store)
+        packages.check(config.build_packages, "build.packages (s2i.toml, --build-package)")  # before any download
+        packages.check(config.run_packages, "run.packages (s2i.toml, --run-package)")
         decision = {**buildpack.decide(workspace, settings), **({"runtime": runtime.step_input()} if runtime else {})}
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         run_base = _run_base(plan, stack, context, store)
         builder = ensure_stack_image(stack, "builder", context, store)
-        rootfs = unpack_image(builder, store)
+        rootfs, build_labels = with_build_packages(unpack_image(builder, store), config.build_packages, packages, store)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
-        keys = layer_keys(plan, workspace, builder.digest)  # the copy the build sees, ignore files applied
+        # the copy the build sees, ignore files applied; the builder with the packages added to it
+        keys = layer_keys(plan, workspace, builder.digest + (f" {rootfs.name}" if build_labels else ""))
         reusable = reusable_layers(store, keys)
-        if reusable and plan.step_input.get("needs_dependencies"):
+        closure = buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
+        if reusable and (plan.step_input.get("needs_dependencies") or closure):
             restore_layers(store, reusable, work / "out" / "layers")
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
                            options.network, Limits(seconds=options.build_timeout), options.isolation)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})
-    launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels}}
-    image = append_layers(run_base, layers, image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
+        run_layers, run_labels = extra_run_layers(config.run_packages, output, run_base, rootfs, packages, store, closure,
+                                                  plan.layer_mtime, options.compression)
+    launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels, **build_labels, **run_labels}}
+    image = append_layers(run_base, [*run_layers, *layers], image_changes(plan, launch), created=created, base_name=_base_name(plan, stack))
     return write_image(destination, image, context)
 
 

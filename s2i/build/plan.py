@@ -113,7 +113,7 @@ def make_plan(
         reasons=reasons,
         stack=stack.name,
         run_image=run_image,
-        step_input={**decision, "launcher": LAUNCHER},
+        step_input={**decision, "launcher": LAUNCHER, **_commands(config)},
         build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(layer_mtime)}),
         layers=(LAUNCHER_LAYER, *buildpack.layers),
         entrypoint=config.entrypoint,
@@ -128,6 +128,11 @@ def make_plan(
     )
 
 
+
+
+def _commands(config: AppConfig) -> dict:
+    """`[build] commands` for the step, as data: it runs each itself, nothing is pasted into a script."""
+    return {"commands": [c if isinstance(c, str) else list(c) for c in config.build_commands]} if config.build_commands else {}
 
 
 def image_changes(plan: BuildPlan, launch: dict) -> ConfigChanges:

@@ -62,6 +62,7 @@ class Buildpack:
     settings: tuple[Setting, ...] = ()
     refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
     runtime: str = ""  # the language whose toolchain version the stack must offer (see s2i/build/runtime.py)
+    native_closure: bool = False  # after the build, add the Debian packages its ELF files need that the run base lacks
     wanted_version: Callable[[Path, dict], object] | None = field(default=None, compare=False, repr=False)  # -> versions.Wanted
 
 

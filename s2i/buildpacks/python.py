@@ -143,6 +143,7 @@ BUILDPACK = Buildpack(
     build_env=(("PIP_CACHE_DIR", "/s2i/cache/pip"), ("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_NO_INPUT", "1"),
                ("PIP_ROOT_USER_ACTION", "ignore"), ("PYTHONDONTWRITEBYTECODE", "1"), ("UV_CACHE_DIR", "/s2i/cache/uv")),
     decide=decide,
+    native_closure=True,
     settings=(Setting("python-version", str, 'python-version = "3.13" (or ">=3.12")'),),
     runtime="python",
     wanted_version=wanted_python,

@@ -108,8 +108,8 @@ def detect(app, buildpack, as_json):
     from s2i.build.runtime import choose_runtime
     from s2i.buildpacks import check_settings
 
-    detection = run_detect(app, buildpack)
     config = load_app_config(app)
+    detection = run_detect(app, buildpack or config.buildpack, "--buildpack" if buildpack else "s2i.toml buildpack")
     _, runtime = choose_runtime(detection.buildpack, app, check_settings(detection.buildpack, config.settings), config.stack)
     text = f"{detection.buildpack.name}: {'; '.join(detection.reasons)}" + (f"\nruntime: {runtime.describe()}" if runtime else "")
     emit({**detection.to_json(), **({"runtime": runtime.to_json()} if runtime else {})}, as_json, text)
@@ -134,16 +134,24 @@ def detect(app, buildpack, as_json):
               help="default: outbound only, never this machine's own services; host: share this machine's network; none: offline.")
 @click.option("--build-timeout", type=click.IntRange(min=1), default=1800, show_default=True, metavar="SECONDS",
               help="Stop the build, and every process it started, after this long.")
+@click.option("--build-package", "build_packages", multiple=True, metavar="NAME", help="Debian package to add to the build (adds to [build] packages).")
+@click.option("--run-package", "run_packages", multiple=True, metavar="NAME", help="Debian package to add to the image (adds to [run] packages).")
 @click.option("--isolation", type=click.Choice(["auto", "bwrap", "chroot", "none"]), default="auto", show_default=True,
               envvar="S2I_ISOLATION", help="auto: bwrap, else the strongest that works here, said on stderr; none: a root chroot, "
               "only when asked.")
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, log_file, compression, secrets, network,
-          build_timeout, isolation, as_json, context):
+          build_timeout, build_packages, run_packages, isolation, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: the local store)."""
+    from dataclasses import replace
+
+    from s2i.build.config import buildpack_name, package_names
     from s2i.build.pipeline import BuildOptions, build as run_build
 
-    flags = _app_flags(run_image, stack_name, entrypoint, cmd, env, port, user)
+    flags = replace(_app_flags(run_image, stack_name, entrypoint, cmd, env, port, user),
+                    build_packages=package_names(list(build_packages), "--build-package"),
+                    run_packages=package_names(list(run_packages), "--run-package"))
+    buildpack = buildpack_name(buildpack, "--buildpack")
     options = BuildOptions(app, destination, flags, buildpack, compression, log_file, parse_secrets(secrets), network, build_timeout,
                            isolation)
     published = run_build(options, context)

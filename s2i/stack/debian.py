@@ -157,6 +157,10 @@ class AptArchive:
             raise S2IError(f"no Debian package named {', '.join(missing)}", "check the names in the stack file")
         return versions
 
+    def available(self) -> str:
+        """Every package's candidate stanza (what apt would install today), as `apt-cache dumpavail` prints them."""
+        return self._run("apt-cache", "dumpavail")
+
     def records(self, versions: dict[str, str]) -> dict[str, dict[str, str]]:
         """The archive's index stanza of each name=version, in one apt-cache call; versions it lacks are left out."""
         wanted = {(name, version) for name, version in versions.items() if (name, version) not in self._records}

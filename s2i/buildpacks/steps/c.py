@@ -116,6 +116,7 @@ def bundle_libraries(program: str) -> None:
 
 
 def build(step: dict) -> None:
+    common.run_commands(step, "/workspace")
     program, libc = build_program(step)
     name = os.path.basename(program)
     target = common.layer_path("app", f"{step['workdir']}/{name}")

@@ -62,6 +62,16 @@ def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> Non
         sys.exit(code)
 
 
+def run_commands(step: dict, cwd: str, env: dict | None = None) -> None:
+    """The app's `[build] commands`, as given in the step file: a string under sh -c, a list as argv."""
+    for number, command in enumerate(step.get("commands", []), 1):
+        argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+        shown = command if isinstance(command, str) else shlex.join(command)
+        code = attempt(argv, cwd, env)
+        if code != 0:
+            raise StepError(f"error: build command {number} failed (exit {code}): {shown}")
+
+
 def write_json(path: str, value: dict) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:

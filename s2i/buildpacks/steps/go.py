@@ -14,6 +14,7 @@ def build(step: dict) -> None:
     common.run(["go", "version"], cwd="/workspace")
     if step["init_module"]:  # a main package without go.mod, as Go before modules built it
         common.run(["go", "mod", "init", step["init_module"]], cwd="/workspace")
+    common.run_commands(step, "/workspace")
     print(f"go build {step['package']} -> {step['binary']}", flush=True)
     common.run(["go", "build", *step["flags"], "-o", output, step["package"]], cwd="/workspace")
     common.keep_files(step["assets"], step["launch"]["workdir"])

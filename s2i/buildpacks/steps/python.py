@@ -87,6 +87,9 @@ def build(step: dict) -> None:
         for name in os.listdir(app):
             if name.endswith(".egg-info"):
                 shutil.rmtree(os.path.join(app, name), ignore_errors=True)
+    if step.get("commands"):  # the venv first on PATH, the app importable, as collectstatic runs
+        venv_env = dict(os.environ, PATH=f"{venv}/bin:{os.environ['PATH']}", VIRTUAL_ENV=venv, PYTHONPATH=app)
+        common.run_commands(step, app, venv_env)
     if step.get("collectstatic"):
         print("collecting Django's static files (STATIC_ROOT is set)", flush=True)
         common.run([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], cwd=app,

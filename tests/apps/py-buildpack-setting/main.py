@@ -1,0 +1,1 @@
+print("hello from main.py, chosen by s2i.toml")
