@@ -112,10 +112,8 @@ def link_tree(source: Path, target: Path) -> None:
         for name in dirs + files:
             path = os.path.join(directory, name)
             st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
+            if stat.S_ISLNK(st.st_mode):  # os.walk does not enter links to directories: copied as links
                 os.symlink(os.readlink(path), here / name)
-                if name in dirs:
-                    dirs.remove(name)  # os.walk would not enter it, but say so
             elif stat.S_ISREG(st.st_mode):
                 if st.st_uid != 0 or st.st_mode & 0o002:  # a file the build could write is its own copy
                     shutil.copy2(path, here / name)

@@ -106,3 +106,31 @@ def test_host_proc_binds_this_machines_proc_instead_of_mounting_one():
     assert "--proc" not in argv and argv[argv.index("--bind"):argv.index("--bind") + 3] == ["--bind", "/proc", "/proc"]
     fresh = bwrap_argv(Sandbox(rootfs=Path("/r")), ["true"])
     assert fresh[fresh.index("--proc"):fresh.index("--proc") + 2] == ["--proc", "/proc"] and "--bind" not in fresh
+
+
+def test_the_chroot_copy_links_roots_files_and_copies_what_the_build_could_write(tmp_path):
+    from s2i.build.chroot import link_tree
+
+    source = tmp_path / "rootfs"
+    (source / "usr" / "bin").mkdir(parents=True)
+    (source / "usr" / "bin" / "make").write_text("make")
+    (source / "bin").symlink_to("usr/bin")
+    (source / "var").mkdir()
+    (source / "var").chmod(0o2775)
+    (source / "world").write_text("w")
+    (source / "world").chmod(0o666)
+    link_tree(source, tmp_path / "copy")
+    copy = tmp_path / "copy"
+    assert (copy / "usr/bin/make").stat().st_ino == (source / "usr/bin/make").stat().st_ino
+    assert (copy / "world").stat().st_ino != (source / "world").stat().st_ino and (copy / "world").read_text() == "w"
+    assert (copy / "bin").is_symlink() and str((copy / "bin").readlink()) == "usr/bin"
+    assert (copy / "var").stat().st_mode & 0o7777 == 0o2775
+
+
+def test_a_link_where_a_build_directory_goes_is_refused(tmp_path):
+    from s2i.build.chroot import _inside
+
+    (tmp_path / "opt").symlink_to("/etc")
+    with pytest.raises(S2IError, match="the builder has a link at opt, where the build's /opt/venv goes"):
+        _inside(tmp_path, "/opt/venv")
+    assert _inside(tmp_path, "/s2i/out") == tmp_path / "s2i" / "out" and (tmp_path / "s2i").is_dir()
