@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from s2i.errors import S2IError
 if TYPE_CHECKING:
     from s2i.build.sandbox import Bind, Sandbox
 
+PREFIX = ".chroot-"
 LAUNCHER = Path(__file__).with_name("chroot_exec.py")
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 
@@ -68,11 +70,20 @@ class ChrootRun(Run):
             self.kill()
             time.sleep(0.05)
 
+    def end_with_main(self) -> None:
+        """What the build left running dies with its main process, as in bwrap's pid namespace (and closes the output)."""
+        def wait() -> None:
+            self.process.wait()
+            self.reap()
+
+        threading.Thread(target=wait, name="s2i-build-orphans", daemon=True).start()
+
 
 @contextmanager
 def started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path, drop: bool = True) -> Iterator[Run]:
     """Run `command` in a copy of sandbox.rootfs as sandbox.uid (as root when not `drop`), held back until its limits hold."""
-    root = sandbox.rootfs.parent / f".chroot-{os.getpid()}-{secrets.token_hex(4)}"
+    _remove_stale(sandbox.rootfs.parent)
+    root = sandbox.rootfs.parent / f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     uid, gid = (sandbox.uid, sandbox.gid) if drop else (0, 0)
     with ExitStack() as cleanup:  # unwinds after stop(): the build is gone by then
         cleanup.callback(shutil.rmtree, root, ignore_errors=True)
@@ -96,6 +107,7 @@ def started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path,
             confinement.apply()
             watch_limits(run, confinement, limits, NETWORK_NOTES[sandbox.network])
             os.write(block_w, b"go")
+            run.end_with_main()
             yield run
             if run.process.wait() != 0 and not run.breach:
                 run.breach = confinement.breach()
@@ -193,6 +205,14 @@ def _move_back(moved: list[tuple[Path, Path]]) -> None:
             os.rename(target, source)
         except OSError:
             pass  # the build took it away: what reads it next says what is missing
+
+
+def _remove_stale(parent: Path) -> None:
+    """Copies left by an s2i that was killed: those whose s2i process is gone."""
+    for path in parent.glob(f"{PREFIX}*"):
+        pid = path.name[len(PREFIX):].partition("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _real_uid(pid: str) -> int | None:

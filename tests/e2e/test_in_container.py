@@ -26,6 +26,10 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples"
 CA_BUNDLE = Path(os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt")
 STACK_ONLY = shutil.ignore_patterns("builds", "layers", "keyed", "tmp", ".build-*", ".chroot-*")
+# Docker's default capabilities less CAP_SETFCAP: as root, bwrap cannot map uid 0 (as where a seccomp profile refuses
+# user namespaces), while chroot and setuid work
+DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+               "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
 HOST_PROC = ("s2i: isolation: bwrap with this machine's /proc; a fresh /proc cannot be mounted here "
              "(Can't mount proc on /newroot/proc: Operation not permitted)")
 
@@ -47,10 +51,14 @@ def runc_spec_bundle(image: str, work: Path) -> tuple[Path, dict]:
 
 
 def run_in(bundle: Path, config: dict, args: list[str], mounts: dict[str, tuple[Path, str]], env: dict[str, str],
-           timeout: float = 600) -> subprocess.CompletedProcess:
+           timeout: float = 600, user: tuple[int, int] | None = None, caps: list[str] | None = None) -> subprocess.CompletedProcess:
     """Run `args` in the bundle's container, `mounts` (target: (source, ro|rw)) bound in; runc's exit and output."""
     config = json.loads(json.dumps(config))
     config["process"]["args"] = args
+    if user:
+        config["process"]["user"] = {"uid": user[0], "gid": user[1]}
+    for kind in ("bounding", "effective", "permitted") if caps else ():
+        config["process"]["capabilities"][kind] = caps
     config["process"]["env"] += [f"{key}={value}" for key, value in env.items()]
     config["mounts"] += [{"destination": target, "type": "bind", "source": str(source), "options": ["rbind", mode]}
                          for target, (source, mode) in mounts.items()]
@@ -66,9 +74,13 @@ def run_in(bundle: Path, config: dict, args: list[str], mounts: dict[str, tuple[
 def stack_store(stack, target: Path, owner: tuple[int, int]) -> Path:
     """A copy of the session's store with the stack and nothing an app build left, owned by the image's user."""
     shutil.copytree(stack.cache / "s2i", target / "s2i", symlinks=True, ignore=STACK_ONLY)
-    for path in [target, *target.rglob("*")]:
-        shutil.chown(path, *owner) if not path.is_symlink() else None
+    _chown_tree(target, owner)
     return target
+
+
+def _chown_tree(top: Path, owner: tuple[int, int]) -> None:
+    for path in [top, *top.rglob("*")]:
+        os.lchown(path, *owner)
 
 
 def test_s2i_image_builds_the_examples_under_the_default_runc_config(builder, registry, tmp_path):
@@ -103,3 +115,12 @@ def test_s2i_image_builds_the_examples_under_the_default_runc_config(builder, re
     with start_image(f"docker://{registry.host}/flask-hello:in-container", wait_for_port=9080, timeout=30):
         assert http_get("http://127.0.0.1:9080/") == "Hello, World"
     assert skopeo_inspect(f"docker://{image}", config=True)["config"]["User"] == "65532"
+
+    # the same image as root with Docker's capabilities (CAP_SETFCAP aside): chroot as an unprivileged uid, said as less
+    _chown_tree(store, (0, 0))
+    result = run_in(bundle, config, [*entrypoint, "build", "/examples/c-hello", f"{registry.host}/c-hello:chroot"], mounts, env,
+                    user=(0, 0), caps=DOCKER_CAPS)
+    assert result.returncode == 0, result.stderr
+    assert ("s2i: isolation: chroot; bwrap cannot run here (setting up uid map: Operation not permitted), so the build runs "
+            "in a private copy of the builder as an unprivileged user") in result.stderr
+    assert run_image(f"docker://{registry.host}/c-hello:chroot").stdout == "hello world\n"
