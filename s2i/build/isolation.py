@@ -32,7 +32,7 @@ class Probe:
     bwrap_host_proc: str  # bwrap with this machine's /proc bound in
     chroot: str  # chroot as root, then setuid to the build's uid
     chroot_as_root: str  # chroot, staying root (--isolation none)
-    tun: bool  # /dev/net/tun exists, so slirp4netns can give a network namespace its outbound link
+    tun: bool  # /dev/net/tun opens, so slirp4netns can give a network namespace its outbound link
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _auto_network(isolation: Isolation, probe: Probe) -> Isolation:
     if isolation.network != "default" or probe.tun:
         return isolation
     return Isolation(isolation.kind, "host", isolation.host_proc, (*isolation.notes, (
-        "no /dev/net/tun for the build's own outbound-only network, so it shares this machine's network, "
+        "no usable /dev/net/tun for the build's own outbound-only network, so it shares this machine's network, "
         "local services included (pass --network none to build offline)")))
 
 
@@ -131,4 +131,13 @@ def probe(fresh_proc: tuple[str, ...], host_proc: tuple[str, ...]) -> Probe:
     fresh = _bwrap_problem(list(fresh_proc))
     return Probe(bwrap=fresh, bwrap_host_proc=_bwrap_problem(list(host_proc)) if fresh else "",
                  chroot=_chroot_problem(CHROOT_CAPS), chroot_as_root=_chroot_problem(NONE_CAPS),
-                 tun=os.path.exists("/dev/net/tun"))
+                 tun=_tun_opens())
+
+
+def _tun_opens() -> bool:
+    """slirp4netns opens /dev/net/tun; a container may have none, or a device cgroup refusing it (opening makes no interface)."""
+    try:
+        os.close(os.open("/dev/net/tun", os.O_RDWR))
+    except OSError:
+        return False
+    return True

@@ -35,7 +35,7 @@ def test_masked_proc_gives_bwrap_with_this_machines_proc_and_says_what_that_mean
     assert (chosen.kind, chosen.host_proc, chosen.network) == ("bwrap", True, "host")
     assert chosen.describe() == (
         f"isolation: bwrap with this machine's /proc; a fresh /proc cannot be mounted here ({PROC}), so the build sees this "
-        "machine's processes through its /proc, and can read those of the user s2i runs as; no /dev/net/tun for the build's own "
+        "machine's processes through its /proc, and can read those of the user s2i runs as; no usable /dev/net/tun for the build's own "
         "outbound-only network, so it shares this machine's network, local services included (pass --network none to build offline)")
 
 
