@@ -166,7 +166,7 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
             process = subprocess.Popen(
                 bwrap_argv(sandbox, command, ("--info-fd", str(info_w), "--block-fd", str(block_r))),
                 pass_fds=(info_w, block_r), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, env=netns.tool_env())  # bwrap gives the build its env itself
         except FileNotFoundError:
             os.close(info_r)
             raise S2IError("bwrap is not installed", "install bubblewrap (apt-get install bubblewrap)") from None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.adversarial.sandbox_apps import c_app
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import _prepare_bundle, run_cmd, run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import built, http_get
@@ -115,6 +116,13 @@ def test_s2i_image_builds_the_examples_under_the_default_runc_config(builder, re
     with start_image(f"docker://{registry.host}/flask-hello:in-container", wait_for_port=9080, timeout=30):
         assert http_get("http://127.0.0.1:9080/") == "Hello, World"
     assert skopeo_inspect(f"docker://{image}", config=True)["config"]["User"] == "65532"
+
+    # the build sees s2i in this /proc and runs as its uid, yet cannot read its environment (where credentials live)
+    probe = c_app(tmp_path / "environ-probe", "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c S2I_PROBE_SECRET || true")
+    result = run_in(bundle, config, [*entrypoint, "build", "/probe"], {**mounts, "/probe": (probe, "ro")},
+                    {**env, "S2I_PROBE_SECRET": "hunter2"})
+    assert result.returncode == 0, result.stderr
+    assert "[build c] 0\n" in result.stderr
 
     # the same image as root with Docker's capabilities (CAP_SETFCAP aside): chroot as an unprivileged uid, said as less
     _chown_tree(store, (0, 0))
