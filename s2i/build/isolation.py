@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from s2i.build.netns import tool_env
 from s2i.errors import S2IError, UsageError
 
 MODES = ("auto", "bwrap", "chroot", "none")
@@ -116,7 +117,7 @@ def _chroot_problem(wanted) -> str:
 def _bwrap_problem(argv: list[str]) -> str:
     """bwrap's own complaint when it cannot start a sandbox with `argv`, else ""."""
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, env=tool_env())
     except FileNotFoundError:
         return "bwrap is not installed (apt-get install bubblewrap)"
     except subprocess.TimeoutExpired:
