@@ -109,7 +109,8 @@ def capped_lines(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[str]:
 def isolate(sandbox: Sandbox, requested: str = "auto") -> tuple[Sandbox, isolation.Isolation]:
     """The sandbox as this machine can give it (see isolation.choose), said on stderr."""
     prepare_mountpoints(sandbox)
-    trial = Sandbox(sandbox.rootfs)
+    # no network namespace for the trial: one made and torn down just before the build's has been seen to fail its loopback
+    trial = Sandbox(sandbox.rootfs, network="host")
     probe = isolation.probe(tuple(bwrap_argv(trial, ["true"])), tuple(bwrap_argv(replace(trial, host_proc=True), ["true"])))
     chosen = isolation.choose(requested, sandbox.network, probe)
     progress(chosen.describe())
