@@ -53,8 +53,9 @@ def cgroup_parents(proc_cgroup: str, root: Path = CGROUP_ROOT) -> list[Path]:
 class Confinement:
     """The caps put on one running sandbox (its first process `pid`, in pid namespace `pid_ns`)."""
 
-    def __init__(self, limits: Limits, pid: int, pid_ns: str):
+    def __init__(self, limits: Limits, pid: int, pid_ns: str, host_uid: int | None = None):
         self.limits, self.pid, self.pid_ns = limits, pid, pid_ns
+        self.host_uid = os.geteuid() if host_uid is None else host_uid  # whom the build's processes count against
         self.groups: list[Path] = []
         self.pids_group: Path | None = None
         self.memory_group: Path | None = None
@@ -66,7 +67,7 @@ class Confinement:
             if self.pids_group and self.memory_group:
                 break
             self._try_cgroup(parent)
-        if not self.pids_group and os.geteuid() != 0:
+        if not self.pids_group and self.host_uid != 0:
             # set on the sandbox's first process, after its user namespace exists, so only its own
             # processes count (set before, every process of this user on the host would)
             resource.prlimit(self.pid, resource.RLIMIT_NPROC, (self.limits.processes, self.limits.processes))

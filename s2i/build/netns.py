@@ -19,6 +19,11 @@ TOOLS = {"slirp4netns": "slirp4netns", "nsenter": "util-linux", "ip": "iproute2"
 HINT = "or pass --network host to share this machine's network, or --network none"
 
 
+def tool_env() -> dict[str, str]:
+    """The environment of the tools around a build: PATH only, never s2i's (credentials), which a build seeing this machine's /proc could read."""
+    return {"PATH": os.environ["PATH"]} if "PATH" in os.environ else {}
+
+
 def host_addresses(fib_trie: str) -> list[str]:
     """This machine's own IPv4 addresses (LOCAL in /proc/net/fib_trie) outside 127/8."""
     found, last = set(), ""
@@ -54,7 +59,8 @@ def outbound(pid: int, scratch: Path) -> Iterator[None]:
                 slirp = subprocess.Popen(
                     ["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", f"--ready-fd={ready_w}",
                      f"--exit-fd={exit_r}", f"--userns-path=/proc/self/fd/{owner}", "--netns-type=path", f"/proc/{pid}/ns/net", "tap0"],
-                    pass_fds=(ready_w, exit_r, owner), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+                    pass_fds=(ready_w, exit_r, owner), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                    env=tool_env())
             finally:
                 os.close(ready_w)
                 os.close(exit_r)
@@ -88,6 +94,7 @@ def _block_host(pid: int, owner: int) -> None:
     if not routes:
         return
     done = subprocess.run(["nsenter", f"--user=/proc/self/fd/{owner}", f"--net=/proc/{pid}/ns/net", "--preserve-credentials",
-                           "ip", "-batch", "-"], input=routes, pass_fds=(owner,), capture_output=True, text=True, timeout=10)
+                           "ip", "-batch", "-"], input=routes, pass_fds=(owner,), capture_output=True, text=True, timeout=10,
+                          env=tool_env())
     if done.returncode != 0:
         raise S2IError(f"could not close the build's way to this machine's addresses: {done.stderr.strip()}", HINT)

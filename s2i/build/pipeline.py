@@ -62,6 +62,7 @@ class BuildOptions:
     tags: tuple[str, ...] = ()  # more tags for a registry DESTINATION, each naming the same manifest
     labels: tuple[tuple[str, str], ...] = ()  # --label: win over the buildpack's
     annotations: tuple[tuple[str, str], ...] = ()  # --annotation: manifest annotations, win over s2i's
+    isolation: str = "auto"  # see s2i.build.isolation.choose
 
 
 def default_destination(app: Path) -> str:
@@ -113,9 +114,9 @@ def build(options: BuildOptions, context: Context) -> Published:
         if reusable and (plan.step_input.get("needs_dependencies") or closure):
             restore_layers(store, reusable, work / "out" / "layers")
         limits = Limits(seconds=options.build_timeout)
-        seed = cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits)
+        seed = cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits, options.isolation)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, limits, seed)
+                           options.network, limits, seed, options.isolation)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})

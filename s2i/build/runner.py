@@ -40,7 +40,7 @@ def app_cache_dir(cache_root: Path, app: Path, buildpack: str) -> Path:
 
 
 def cache_seed(plan: BuildPlan, rootfs: Path, store_root: Path, builder_digest: str, log: TextIO | None,
-               limits: Limits | None = None) -> Path | None:
+               limits: Limits | None = None, isolation: str = "auto") -> Path | None:
     """The buildpack's cache seed for this builder, toolchain and build env: made once (no app code runs in it),
     mounted read-only into builds; None when the buildpack has none or it cannot be made (a seed only saves time)."""
     command = plan.buildpack.cache_seed
@@ -61,7 +61,7 @@ def cache_seed(plan: BuildPlan, rootfs: Path, store_root: Path, builder_digest: 
                                    Bind(Path(temp) / "cache", "/s2i/cache", writable=True)),
                           (("PATH", path), *plan.build_env), workdir="/workspace", network="none")
         try:
-            run_logged(sandbox, list(command), f"seed {plan.buildpack.name}", log, limits)
+            run_logged(sandbox, list(command), f"seed {plan.buildpack.name}", log, limits, requested=isolation)
             os.rename(Path(temp) / "cache", seed)
         except S2IError as exc:
             progress.log(f"no cache seed ({exc.one_line()}); building without it")
@@ -73,7 +73,7 @@ def cache_seed(plan: BuildPlan, rootfs: Path, store_root: Path, builder_digest: 
 
 def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None,
               reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = (),
-              network: str = "default", limits: Limits | None = None, seed: Path | None = None) -> BuildOutput:
+              network: str = "default", limits: Limits | None = None, seed: Path | None = None, isolation: str = "auto") -> BuildOutput:
     """Layers named in `reused` come from the store: the step is told to skip them; secrets are mounted read-only."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
@@ -101,7 +101,7 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
         workdir="/workspace",
         network=network,
     )
-    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits)
+    run_logged(sandbox, steps.sandbox_command(plan.buildpack.name), f"build {plan.buildpack.name}", log, limits, requested=isolation)
     launch = read_json(output, "launch.json")
     if launch is None:
         raise BuildError(f"the {plan.buildpack.name} buildpack wrote no launch.json", "this is a buildpack bug; report it")

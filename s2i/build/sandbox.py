@@ -1,4 +1,4 @@
-"""Runs commands in a bubblewrap sandbox over a read-only root filesystem, within limits; argv building is pure."""
+"""Runs commands in a sandbox over a read-only builder (bwrap, else what --isolation allows), within limits; argv building is pure."""
 
 from __future__ import annotations
 
@@ -6,26 +6,21 @@ import collections
 import json
 import os
 import select
-import signal
 import subprocess
 import tempfile
-import threading
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Iterator, TextIO
 
-from s2i.build import netns
+from s2i.build import chroot, isolation, netns
+from s2i.build.isolation import NETWORK_NOTES
 from s2i.build.limits import Confinement, Limits
+from s2i.build.started import Run, watch_limits
 from s2i.errors import BuildError, S2IError
 from s2i.progress import log as progress, output
 
-NETWORK_NOTES = {
-    "default": "network outbound only (slirp4netns; no host loopback or host addresses)",
-    "host": "network shared with this machine, its services on 127.0.0.1 included (--network host)",
-    "none": "no network (--network none)",
-}
 LINE_CAP = 4096  # bytes of one output line that are kept and printed
 OUTPUT_CAP = 64 << 20  # bytes of output printed and logged; past it only the last lines are kept
 
@@ -47,13 +42,14 @@ class Sandbox:
     workdir: str = "/"
     network: str = "default"  # a key of NETWORK_NOTES
     hostname: str = ""  # the UTS name inside (its own namespace); empty keeps bwrap's default
+    host_proc: bool = False  # this machine's /proc bound in, where a fresh one cannot be mounted (masked paths)
 
 
 def bwrap_argv(sandbox: Sandbox, command: list[str], control: tuple[str, ...] = ()) -> list[str]:
     """Only the rootfs and the named binds are visible; /tmp is private; the env is exactly `env`."""
     argv = [
         "bwrap", "--ro-bind", str(sandbox.rootfs), "/",
-        "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        "--dev", "/dev", *(("--bind", "/proc", "/proc") if sandbox.host_proc else ("--proc", "/proc")), "--tmpfs", "/tmp",
         "--unshare-all", "--die-with-parent", "--new-session",
         "--uid", str(sandbox.uid), "--gid", str(sandbox.gid),
         "--clearenv",
@@ -109,14 +105,30 @@ def capped_lines(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[str]:
         yield f"{text} [s2i: {dropped} more bytes of this line not shown]" if dropped else text
 
 
+def isolate(sandbox: Sandbox, requested: str = "auto") -> tuple[Sandbox, isolation.Isolation]:
+    """The sandbox as this machine can give it (see isolation.choose), said on stderr."""
+    prepare_mountpoints(sandbox)
+    # no network namespace for the trial: one made and torn down just before the build's has been seen to fail its loopback
+    trial = Sandbox(sandbox.rootfs, network="host")
+    probe = isolation.probe(tuple(bwrap_argv(trial, ["true"])), tuple(bwrap_argv(replace(trial, host_proc=True), ["true"])))
+    chosen = isolation.choose(requested, sandbox.network, probe)
+    progress(chosen.describe())
+    if chosen.host_proc:
+        # the build runs as s2i's own uid and sees it in /proc: its environ and memory (credentials) stay unreadable
+        isolation.not_dumpable()
+    return replace(sandbox, network=chosen.network, host_proc=chosen.host_proc), chosen
+
+
 def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | None = None,
-               limits: Limits | None = None, tail_lines: int = 15) -> None:
+               limits: Limits | None = None, tail_lines: int = 15, requested: str = "auto") -> None:
     """Stream output to stderr (prefixed, capped) and to the log; stop the build at a limit; on failure raise with the last lines."""
     tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
+    sandbox, chosen = isolate(sandbox, requested)
     with tempfile.TemporaryDirectory(prefix="s2i-sandbox-") as scratch:
         sandbox = with_resolver(sandbox, Path(scratch))
         prepare_mountpoints(sandbox)
-        with _started(sandbox, command, limits or Limits(), Path(scratch)) as run:
+        start = _started if chosen.kind == "bwrap" else partial(chroot.started, drop=chosen.kind == "chroot")
+        with start(sandbox, command, limits or Limits(), Path(scratch)) as run:
             _echo(capped_lines(run.process.stdout), prefix, log, tail)
             code = run.process.wait()
     if run.breach:
@@ -143,56 +155,8 @@ def _echo(lines: Iterator[str], prefix: str, log: TextIO | None, tail: collectio
             log.write(line + "\n")
 
 
-class _Run:
-    """A started bwrap and the sandbox it made; stop() leaves no process of it behind."""
-
-    def __init__(self, process: subprocess.Popen):
-        self.process = process
-        self.pidfds = [os.pidfd_open(process.pid)]  # pidfds: a signal never reaches a recycled pid
-        self.breach: tuple[str, str] | None = None
-        self.done = threading.Event()
-        self.watchdog: threading.Thread | None = None
-
-    def watch(self, confinement: Confinement, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-
-        def loop() -> None:
-            while not self.done.wait(0.1):
-                breach = confinement.breach()
-                if time.monotonic() > deadline:
-                    breach = (f"the build ran longer than {seconds:g} s", "raise --build-timeout")
-                if breach:
-                    self.breach = breach
-                    self.kill()
-                    return
-
-        self.watchdog = threading.Thread(target=loop, name="s2i-build-limits", daemon=True)
-        self.watchdog.start()
-
-    def kill(self) -> None:
-        """The sandbox's init first: when it dies the kernel kills everything in its pid namespace."""
-        for pidfd in reversed(self.pidfds):
-            try:
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-    def stop(self) -> None:
-        if self.done.is_set():
-            return
-        self.done.set()
-        if self.watchdog:  # before the pidfds close under it
-            self.watchdog.join()
-        self.kill()
-        self.process.wait()
-        if len(self.pidfds) > 1:  # readable once the init, and so every process of its namespace, is gone
-            select.select([self.pidfds[1]], [], [], 30)
-        for pidfd in self.pidfds:
-            os.close(pidfd)
-
-
 @contextmanager
-def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path) -> Iterator[_Run]:
+def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path) -> Iterator[Run]:
     """bwrap holds the command back (--block-fd) until the limits and the network are in place."""
     info_r, info_w = os.pipe()
     block_r, block_w = os.pipe()
@@ -202,14 +166,14 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
             process = subprocess.Popen(
                 bwrap_argv(sandbox, command, ("--info-fd", str(info_w), "--block-fd", str(block_r))),
                 pass_fds=(info_w, block_r), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, env=netns.tool_env())  # bwrap gives the build its env itself
         except FileNotFoundError:
             os.close(info_r)
             raise S2IError("bwrap is not installed", "install bubblewrap (apt-get install bubblewrap)") from None
         finally:
             os.close(info_w)
             os.close(block_r)
-        run = _Run(process)
+        run = Run(process)
         try:
             confinement = _prepare(run, _read_info(info_r), sandbox, limits, scratch, cleanup)
             try:
@@ -224,7 +188,7 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
             run.stop()
 
 
-def _prepare(run: _Run, info: dict | None, sandbox: Sandbox, limits: Limits, scratch: Path, cleanup: ExitStack) -> Confinement | None:
+def _prepare(run: Run, info: dict | None, sandbox: Sandbox, limits: Limits, scratch: Path, cleanup: ExitStack) -> Confinement | None:
     """Limits and network around the sandbox bwrap made (described by `info`), before its command runs."""
     if not info:
         return None
@@ -243,8 +207,7 @@ def _prepare(run: _Run, info: dict | None, sandbox: Sandbox, limits: Limits, scr
         if isinstance(exc, S2IError):
             raise
         raise S2IError(f"could not set up the build sandbox: {exc}", "run the build again") from exc
-    progress(f"build limits: {confinement.summary()}; {NETWORK_NOTES[sandbox.network]}")
-    run.watch(confinement, limits.seconds)
+    watch_limits(run, confinement, limits, NETWORK_NOTES[sandbox.network])
     return confinement
 
 

@@ -191,6 +191,9 @@ def detect(app, buildpack, as_json):
               help="Stop the build, and every process it started, after this long.")
 @click.option("--build-package", "build_packages", multiple=True, metavar="NAME", help="Debian package to add to the build (adds to [build] packages).")
 @click.option("--run-package", "run_packages", multiple=True, metavar="NAME", help="Debian package to add to the image (adds to [run] packages).")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "chroot", "none"]), default="auto", show_default=True,
+              envvar="S2I_ISOLATION", help="auto: bwrap, else the strongest that works here, said on stderr; none: a root chroot, "
+              "only when asked.")
 @click.option("--cache", "cache_repo", envvar="S2I_CACHE", metavar="REPO",
               help="Registry repository shared by runners: reusable layers and build caches are read before the build, written after.")
 @click.option("--label", multiple=True, metavar="K=V", help="Image label (repeatable); wins over s2i's own.")
@@ -199,8 +202,8 @@ def detect(app, buildpack, as_json):
 @output_options
 @registry_options
 def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app, log_file, compression,
-          secrets, network, build_timeout, sbom_file, sbom_format, build_packages, run_packages, cache_repo, label, annotation, tags, digest_file,
-          as_json, context):
+          secrets, network, build_timeout, sbom_file, sbom_format, build_packages, run_packages, isolation, cache_repo, label, annotation, tags,
+          digest_file, as_json, context):
     """Build APP's source into an image and push it to DESTINATION (default: S2I_REPO/<app>, else the local store)."""
     from dataclasses import replace
 
@@ -213,7 +216,7 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
     buildpack = buildpack_name(buildpack, "--buildpack")
     options = BuildOptions(app, destination or repo_destination(app, dict(os.environ)), flags, buildpack, compression, log_file,
                            parse_secrets(secrets), network, build_timeout, cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format,
-                           tags=tags, labels=key_values(label, "--label"), annotations=key_values(annotation, "--annotation"))
+                           tags=tags, labels=key_values(label, "--label"), annotations=key_values(annotation, "--annotation"), isolation=isolation)
     published = run_build(options, context)
     finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)

@@ -65,7 +65,7 @@ def test_a_secret_inside_the_app_is_left_out_of_the_source_copy(tmp_path):
 def test_secrets_are_bound_read_only_at_run_secrets(tmp_path, token, monkeypatch):
     seen = {}
 
-    def fake_run(sandbox, command, prefix, log, limits=None):
+    def fake_run(sandbox, command, prefix, log, limits=None, requested="auto"):
         seen["sandbox"] = sandbox
         (tmp_path / "out" / "layers" / "app").mkdir(parents=True)
         (tmp_path / "out" / "launch.json").write_text(json.dumps({"entrypoint": ["/app"]}))
