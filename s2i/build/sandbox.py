@@ -8,6 +8,7 @@ import os
 import select
 import subprocess
 import tempfile
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -23,6 +24,11 @@ from s2i.progress import log as progress, output
 
 LINE_CAP = 4096  # bytes of one output line that are kept and printed
 OUTPUT_CAP = 64 << 20  # bytes of output printed and logged; past it only the last lines are kept
+START_ATTEMPTS = 3  # bwrap now and then fails setting up loopback on a loaded machine (RTM_NEWADDR): transient
+
+
+class SandboxNotStarted(S2IError):
+    """bwrap failed before the build's command ran."""
 
 
 @dataclass(frozen=True)
@@ -124,13 +130,21 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
     """Stream output to stderr (prefixed, capped) and to the log; stop the build at a limit; on failure raise with the last lines."""
     tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
     sandbox, chosen = isolate(sandbox, requested)
-    with tempfile.TemporaryDirectory(prefix="s2i-sandbox-") as scratch:
-        sandbox = with_resolver(sandbox, Path(scratch))
-        prepare_mountpoints(sandbox)
-        start = _started if chosen.kind == "bwrap" else partial(chroot.started, drop=chosen.kind == "chroot")
-        with start(sandbox, command, limits or Limits(), Path(scratch)) as run:
-            _echo(capped_lines(run.process.stdout), prefix, log, tail)
-            code = run.process.wait()
+    start = _started if chosen.kind == "bwrap" else partial(chroot.started, drop=chosen.kind == "chroot")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            with tempfile.TemporaryDirectory(prefix="s2i-sandbox-") as scratch:
+                confined = with_resolver(sandbox, Path(scratch))
+                prepare_mountpoints(confined)
+                with start(confined, command, limits or Limits(), Path(scratch)) as run:
+                    _echo(capped_lines(run.process.stdout), prefix, log, tail)
+                    code = run.process.wait()
+            break
+        except SandboxNotStarted as exc:  # the command never ran (bwrap holds it back): starting again is safe
+            if attempt == START_ATTEMPTS:
+                raise
+            progress(f"{exc.message}; starting it again ({attempt + 1} of {START_ATTEMPTS})")
+            time.sleep(attempt)
     if run.breach:
         raise BuildError(*run.breach)
     if code != 0:
@@ -203,7 +217,7 @@ def _prepare(run: Run, info: dict | None, sandbox: Sandbox, limits: Limits, scra
         run.stop()  # then what bwrap printed, if it failed on its own meanwhile, is all there is to read
         complaint = run.process.stdout.read(LINE_CAP).decode(errors="replace").strip().splitlines()
         if complaint:
-            raise S2IError(f"the build sandbox did not start: {complaint[-1]}", "check that bwrap works here: bwrap --ro-bind / / true") from exc
+            raise SandboxNotStarted(f"the build sandbox did not start: {complaint[-1]}", "check that bwrap works here: bwrap --ro-bind / / true") from exc
         if isinstance(exc, S2IError):
             raise
         raise S2IError(f"could not set up the build sandbox: {exc}", "run the build again") from exc

@@ -134,3 +134,38 @@ def test_a_link_where_a_build_directory_goes_is_refused(tmp_path):
     with pytest.raises(S2IError, match="the builder has a link at opt, where the build's /opt/venv goes"):
         _inside(tmp_path, "/opt/venv")
     assert _inside(tmp_path, "/s2i/out") == tmp_path / "s2i" / "out" and (tmp_path / "s2i").is_dir()
+
+
+def test_a_sandbox_that_did_not_start_is_started_again_and_the_command_runs_once(monkeypatch, tmp_path):
+    """bwrap's loopback set-up fails now and then under load before the command runs; s2i tries again."""
+    import io
+    import subprocess
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from s2i.build import sandbox as sandbox_module
+
+    attempts = []
+
+    @contextmanager
+    def flaky_start(sandbox, command, limits, scratch):
+        attempts.append(command)
+        if len(attempts) < 3:
+            raise sandbox_module.SandboxNotStarted("the build sandbox did not start: bwrap: loopback: Failed RTM_NEWADDR", "")
+        yield SimpleNamespace(process=SimpleNamespace(stdout=io.BytesIO(b"built\n"), wait=lambda: 0), breach=None)
+
+    chosen = SimpleNamespace(kind="bwrap", describe=lambda: "bwrap")
+    monkeypatch.setattr(sandbox_module, "isolate", lambda sandbox, requested: (sandbox, chosen))
+    monkeypatch.setattr(sandbox_module, "_started", flaky_start)
+    monkeypatch.setattr(sandbox_module.time, "sleep", lambda seconds: None)
+    box = sandbox_module.Sandbox(tmp_path, network="none")
+    sandbox_module.run_logged(box, ["make"], "build c")
+    assert len(attempts) == 3
+    attempts.clear()
+    monkeypatch.setattr(sandbox_module, "START_ATTEMPTS", 2)
+    try:
+        sandbox_module.run_logged(box, ["make"], "build c")
+    except sandbox_module.SandboxNotStarted as exc:
+        assert "RTM_NEWADDR" in exc.message and len(attempts) == 2
+    else:
+        raise AssertionError("a sandbox that never starts is an error")
