@@ -33,6 +33,6 @@ def test_closure_adds_what_the_apps_own_native_code_needs_and_shrugs_at_hostile_
     assert "warning: no Debian package of the builder provides libnowhere.so.9 (needed by app/lost.so)" in result.stderr
     reference = result.stdout.strip()
     labels = skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]
-    assert "libmagic1=" in labels["io.s2i.run.packages"]
+    assert "libmagic1t64=" in labels["io.s2i.run.packages"]  # trixie's name (the default stack) for libmagic1
     run = run_image(f"docker://{reference}")
     assert (run.returncode, run.stdout) == (0, "native.so loaded\n"), run.stderr
