@@ -114,7 +114,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         if reusable and (plan.step_input.get("needs_dependencies") or closure):
             restore_layers(store, reusable, work / "out" / "layers")
         limits = Limits(seconds=options.build_timeout)
-        seed = cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits, options.isolation)
+        # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
+        seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits, options.isolation)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
                            options.network, limits, seed, options.isolation)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)

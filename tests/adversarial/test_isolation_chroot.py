@@ -24,7 +24,7 @@ def rootfs_dirs(builder):
 
 def test_chroot_build_runs_as_an_unprivileged_uid_in_a_copy_and_leaves_nothing(builder, registry, tmp_path):
     app = c_app(tmp_path / "chrooted", *PROBES)
-    built(builder("build", app))  # the builder unpacked into the store (in bwrap), whatever ran before this test
+    built(builder("build", c_app(tmp_path / "plain")))  # the builder unpacked into the store (bwrap), whatever ran before
     make = next(path for path in rootfs_dirs(builder) if (path / "usr/bin/make").is_file()) / "usr/bin/make"
     before = make.read_bytes()
     result = builder("build", app, f"{registry.host}/chrooted:1", "--isolation", "chroot")

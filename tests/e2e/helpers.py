@@ -179,8 +179,9 @@ class Registry:
         return {f"{d.parent.name}:{d.name}" for d in layers.glob("*/*") if (d / "link").exists()}
 
     def manifest_tags(self, repo: str) -> set[str]:
+        """The repository's tags, less the referrers tags (`sha256-<hex>`) that list each image's SBOM."""
         tags = self.storage / "docker/registry/v2/repositories" / repo / "_manifests/tags"
-        return {p.parent.parent.name for p in tags.glob("*/current/link")}
+        return {p.parent.parent.name for p in tags.glob("*/current/link") if not p.parent.parent.name.startswith("sha256-")}
 
 
 def make_tls(directory: Path) -> tuple[Path, Path, Path]:
@@ -431,3 +432,13 @@ def umoci_image(layout: Path, tag: str, files: dict[str, Path], entrypoint: list
         cfg += ["--config.entrypoint", arg]
     run_cmd(cfg)
     return f"oci:{layout}:{tag}"
+
+
+def referrer_blobs(host: str, repository: str, digest: str) -> set[str]:
+    """The blobs of the artifacts (the SBOM) pushed beside an image, found through its fallback referrers tag."""
+    index = skopeo_inspect(f"docker://{host}/{repository}:{digest.replace(':', '-')}", raw=True)
+    blobs = set()
+    for entry in index.get("manifests", []):
+        manifest = skopeo_inspect(f"docker://{host}/{repository}@{entry['digest']}", raw=True)
+        blobs |= {manifest["config"]["digest"], *(layer["digest"] for layer in manifest["layers"])}
+    return blobs

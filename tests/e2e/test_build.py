@@ -16,7 +16,7 @@ import pytest
 
 from s2i.errors import EXIT_BUILD, EXIT_DETECTION, EXIT_REGISTRY, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.helpers import registry_uploads, run_image, skopeo_copy, skopeo_inspect, start_image
+from tests.e2e.helpers import referrer_blobs, registry_uploads, run_image, skopeo_copy, skopeo_inspect, start_image
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples"
@@ -111,7 +111,9 @@ def test_one_line_change_rebuilds_and_pushes_only_the_app_layer(builder, registr
     assert [l["digest"] for l in first["layers"][:-1]] == [l["digest"] for l in second["layers"][:-1]]
     assert first["layers"][-1]["digest"] != second["layers"][-1]["digest"]
     data, _ = registry_uploads(registry.requests()[before:])
-    assert {u.digest for u in data} == {second["layers"][-1]["digest"], second["config"]["digest"]}
+    digest = skopeo_inspect(f"docker://{target}")["Digest"]
+    sbom = referrer_blobs(registry.host, "edit/go-httpd", digest)  # the new image's SBOM, pushed beside it
+    assert sbom and {u.digest for u in data} - sbom == {second["layers"][-1]["digest"], second["config"]["digest"]}
     cached_after = {p.name for p in cache.rglob("*") if p.is_file()}
     assert cached_before <= cached_after  # the same cache, kept and mounted again, not rebuilt from nothing
     with start_image(f"docker://{target}", wait_for_port=8080):

@@ -9,7 +9,7 @@ import pytest
 
 from s2i.errors import EXIT_BUILD, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.helpers import registry_uploads, run_image, skopeo_inspect, start_image
+from tests.e2e.helpers import referrer_blobs, registry_uploads, run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import app_copy, built, digest_of, http_get, uncompressed_size
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,9 @@ def test_app_edit_reuses_deps_and_requirements_edit_rebuilds_them(builder, regis
     assert "pip does not run" in result.stderr and "Collecting" not in result.stderr
     assert first["layers"][:-1] == second["layers"][:-1] and first["layers"][-1] != second["layers"][-1]
     data, _ = registry_uploads(registry.requests()[before:])
-    assert {u.digest for u in data} == {second["layers"][-1]["digest"], second["config"]["digest"]}
+    digest = skopeo_inspect(f"docker://{target}")["Digest"]
+    sbom = referrer_blobs(registry.host, "edit/flask", digest)  # the new image's SBOM, pushed beside it
+    assert sbom and {u.digest for u in data} - sbom == {second["layers"][-1]["digest"], second["config"]["digest"]}
     with start_image(f"docker://{target}", wait_for_port=9080, timeout=30):
         assert http_get("http://127.0.0.1:9080/") == "Hello, edited World"
     (app / "requirements.txt").write_text("flask\nsix\n")

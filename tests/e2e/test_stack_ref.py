@@ -34,11 +34,11 @@ def path_without(tmp_path: Path, *hidden: str) -> str:
 def handed_out(built_stack, registry, tmp_path):
     """The session's stack pushed to the registry, and the stack file `--write-stack` wrote for it."""
     stack_file = tmp_path / "golden.toml"
-    result = built_stack.runner("stack", "build", "debian-bookworm", "--push", f"{registry.host}/stacks", "--write-stack", stack_file,
+    result = built_stack.runner("stack", "build", "debian-trixie", "--push", f"{registry.host}/stacks", "--write-stack", stack_file,
                                 "--json", env=built_stack.env, timeout=900)
     assert result.returncode == 0, result.stderr
     assert "mmdebstrap" not in result.stderr  # the store held the stack built from its lock: pushed as it is
-    return stack_file, {entry["image"]: entry["reference"] for entry in json.loads(result.stdout)}
+    return stack_file, {entry["image"]: entry["reference"] for entry in json.loads(result.stdout)["images"]}
 
 
 def test_the_written_stack_file_names_every_image_by_digest(handed_out, registry):
