@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 
 from . import c_output, c_program, common
 from .c_output import PREFIX, in_bin, scan
@@ -30,13 +31,19 @@ def tee(argv: list[str], cwd: str, env: dict) -> None:
     """Echo and run, streaming the output; raise Failed with the first error line on a non-zero exit."""
     print("$ " + shlex.join(argv), flush=True)
     errors: list[str] = []
-    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace") as process:
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+
+    def pump() -> None:
         for line in process.stdout:
             sys.stdout.write(line)
             if len(errors) < 50 and c_program.first_error([line]):
                 errors.append(line)
-        code = process.wait()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    code = process.wait()
+    # a process the build left in the background may hold the pipe open for ever: its output is not waited for
+    reader.join(timeout=2)
     sys.stdout.flush()
     if code != 0:
         raise Failed(argv, code, c_program.first_error(errors))
