@@ -27,7 +27,7 @@ from s2i.errors import UsageError
 from s2i.files import atomic_write
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
-from s2i.oci.reference import RegistryLocation, parse_destination, parse_location
+from s2i.oci.reference import RegistryLocation, parse_destination, parse_location, repository_name
 from s2i.oci.types import ANNOTATION_CREATED, layer_media_type
 from s2i.progress import log
 from s2i.sbom.make import image_sbom
@@ -130,7 +130,7 @@ def build(options: BuildOptions, context: Context) -> Published:
     changes = replace(changes, labels=changes.labels + options.labels, annotations={**changes.annotations, **dict(options.annotations)})
     image = append_layers(run_base, [*run_layers, *layers], changes, created=created, base_name=_base_name(plan, stack),
                           layer_names=["run packages layer"] * len(run_layers) + [f"{name} layer" for name, _ in output.layers])
-    media_type, sbom = image_sbom(image, len(run_base.layers), options.sbom_format, _image_name(destination), store)
+    media_type, sbom = image_sbom(image, len(run_base.layers), options.sbom_format, repository_name(destination), store)
     if options.sbom_file:
         atomic_write(options.sbom_file, sbom)
     if isinstance(destination, RegistryLocation):  # before the tag: a tag never names an image without its SBOM
@@ -146,12 +146,6 @@ def _remote_cache(repository, context: Context, store: Store) -> RemoteCache | N
     remote = RemoteCache(repository, context, store)
     remote.start()
     return remote
-
-
-def _image_name(destination) -> str:
-    if isinstance(destination, RegistryLocation):
-        return f"{destination.reference.registry}/{destination.reference.repository}"
-    return str(destination)
 
 
 def filtered_source(app: Path, dest: Path, config: AppConfig, secrets: tuple[tuple[str, Path], ...] = ()) -> None:

@@ -57,8 +57,7 @@ def debug(reference: str, args: tuple[str, ...], context: Context) -> int:
     store = Store()
     rootfs = unpack_image(image, store)
     config = image.config.get("config") or {}
-    labels = config.get("Labels") or {}
-    tools = busybox_dir(known_stack(labels.get("io.s2i.stack")) if isinstance(labels, dict) else None, store)
+    tools = busybox_dir(known_stack(image.labels.get("io.s2i.stack")), store)
     env = tuple(entry.partition("=")[::2] for entry in config.get("Env") or [])
     hostname = "s2i-debug-" + image.digest.split(":")[-1][:12]
     log(f"debug shell: busybox over {reference}'s files (read-only), the image's env; type exit to leave")

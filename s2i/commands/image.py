@@ -9,7 +9,7 @@ from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.errors import UsageError
 from s2i.oci.image import Image, Layer
 from s2i.oci.mutate import ConfigChanges, append_layers
-from s2i.oci.reference import RegistryLocation, parse_destination, parse_location
+from s2i.oci.reference import parse_destination, parse_location, repository_name
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
 from s2i.transports import Context, Published, prepare_destination, read_image, write_image
@@ -65,11 +65,7 @@ def summarise(image: Image, name: str) -> dict:
 def inspect(reference: str, context: Context) -> dict:
     location = parse_location(reference)
     image = read_image(location, context)
-    return summarise(image, _name(location))
-
-
-def _name(location) -> str:
-    return f"{location.reference.registry}/{location.reference.repository}" if isinstance(location, RegistryLocation) else str(location)
+    return summarise(image, repository_name(location))
 
 
 def explore_image(reference: str, files: str | None, context: Context) -> tuple[dict, str]:
@@ -79,7 +75,7 @@ def explore_image(reference: str, files: str | None, context: Context) -> tuple[
     location = parse_location(reference)
     image = read_image(location, context)
     views = explore.explore(image)
-    result = {"reference": _name(location), "digest": image.digest, "layers": explore.layers_json(views)}
+    result = {"reference": repository_name(location), "digest": image.digest, "layers": explore.layers_json(views)}
     if files is None:
         return result, explore.format_layers(views)
     shown = views if files == "all" else [explore.pick_layer(views, files)]

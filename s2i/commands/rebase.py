@@ -29,11 +29,6 @@ BASE_LABEL_PREFIX = "io.s2i.stack"
 REBUILD = "rebuild the app on that base instead: s2i build APP --run-image BASE"
 
 
-def labels(image: Image) -> dict[str, str]:
-    found = (image.config.get("config") or {}).get("Labels") or {}
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
-
-
 def base_layer_count(image: Image) -> int:
     """How many bottom layers are the old base, as the build recorded it; never guessed."""
     text = (image.manifest.get("annotations") or {}).get(ANNOTATION_BASE_LAYERS, "")
@@ -77,7 +72,7 @@ def rebased(app: Image, old_count: int, base: Image, base_name: str | None) -> I
     config["history"] = list(base.config.get("history") or []) + _own_history(config.get("history") or [], old_count)
     runtime = config.setdefault("config", {})
     kept = {k: v for k, v in (runtime.get("Labels") or {}).items() if not k.startswith(BASE_LABEL_PREFIX)}
-    runtime["Labels"] = {**kept, **{k: v for k, v in labels(base).items() if k.startswith(BASE_LABEL_PREFIX)}}
+    runtime["Labels"] = {**kept, **{k: v for k, v in base.labels.items() if k.startswith(BASE_LABEL_PREFIX)}}
     config_bytes = canonical_json(config)
     manifest = copy.deepcopy(app.manifest)
     manifest["config"] = {**manifest["config"], "digest": sha256_digest(config_bytes), "size": len(config_bytes)}
@@ -95,7 +90,7 @@ def current_base(app: Image, run_image: str | None, context: Context) -> tuple[I
     from s2i.stack.files import known_stack
     from s2i.stack.images import stack_image
 
-    app_labels, recorded = labels(app), (app.manifest.get("annotations") or {}).get(ANNOTATION_BASE_NAME)
+    app_labels, recorded = app.labels, (app.manifest.get("annotations") or {}).get(ANNOTATION_BASE_NAME)
     stack_name, stack_base = known_stack(app_labels.get(LABEL_STACK)), app_labels.get(LABEL_STACK_IMAGE, "").removeprefix("run-")
     if run_image is None and recorded:
         run_image = recorded
@@ -117,7 +112,7 @@ def rebase(reference: str, destination: str | None, run_image: str | None, conte
     app = read_image(source, context)
     old_count = base_layer_count(app)
     base, base_name, called = current_base(app, run_image, context)
-    check_compatible(labels(app), labels(base), called)
+    check_compatible(app.labels, base.labels, called)
     if [l.diff_id for l in base.layers] == [l.diff_id for l in app.layers[:old_count]]:
         log(f"already on {called} ({base.digest}): nothing to change")
     image = rebased(app, old_count, base, base_name)

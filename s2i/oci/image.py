@@ -159,6 +159,12 @@ class Image:
         return json.loads(self.config_bytes)
 
     @property
+    def labels(self) -> dict[str, str]:
+        """The config's labels, as strings (a label of another type, from a hostile image, reads as its text)."""
+        found = (self.config.get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+    @property
     def media_type(self) -> str:
         return self.manifest.get("mediaType") or OCI_MANIFEST
 

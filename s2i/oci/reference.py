@@ -199,3 +199,10 @@ def parse_location(text: str) -> Location:
     if "://" in text:
         raise UsageError(f"invalid image reference {text!r}", "drop the scheme: " + REFERENCE_HINT)
     return RegistryLocation(parse_reference(text))
+
+
+def repository_name(location) -> str:
+    """How an image is named without its tag or digest: HOST/REPO in a registry, else the location as written."""
+    if isinstance(location, RegistryLocation):
+        return f"{location.reference.registry}/{location.reference.repository}"
+    return str(location)

@@ -30,9 +30,8 @@ def layer_components(store: Store, layer, look_for_programs: bool) -> list[Compo
 
 def labelled_base(image: Image) -> list[Component]:
     """The packages an s2i stack's run base lists in its label: what its layers' status.d holds, without reading them."""
-    labels = (image.config.get("config") or {}).get("Labels") or {}
-    text = labels.get(LABEL_PACKAGES) if isinstance(labels, dict) else None
-    if not isinstance(text, str):
+    text = image.labels.get(LABEL_PACKAGES)
+    if text is None:
         return []
     arch = str(image.config.get("architecture", ""))
     stanzas = (f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n" for name, _, version in (w.partition("=") for w in text.split()))
