@@ -13,7 +13,7 @@ from s2i.stack.build import image_name, store_ref
 from s2i.stack.files import find_stack, load_stack, stacks_dir
 from s2i.files import atomic_write
 from s2i.stack.handout import format_stack
-from s2i.stack.foreign import build_foreign, check_serves, stored_foreign
+from s2i.stack.foreign import build_foreign, check_serves, foreign_ref, stored_foreign
 from s2i.stack.images import archive_for, build_and_save, stored_stack
 from s2i.store import Store
 from s2i.transports import Context, write_image
@@ -93,6 +93,20 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
     return results
 
 
+def _stored(store: Store, entry: dict, ref: str) -> dict:
+    local = load_image(store, ref)
+    if local:
+        entry.update(digest=local.digest, size=local.size, uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
+    return entry
+
+
+def _foreign_entries(stack, store: Store) -> dict[str, list[dict]]:
+    """The package-built run bases of each other architecture (arm64), as the store holds them."""
+    return {arch: [_stored(store, {"name": name, "kind": base.kind}, foreign_ref(stack, arch, image_name(name)))
+                   for name, base in stack.bases.items() if base.kind == "packages"]
+            for arch in stack.foreign_architectures}
+
+
 def list_stacks(store: Store | None = None) -> list[dict]:
     store = store or Store()
     stacks = []
@@ -105,13 +119,11 @@ def list_stacks(store: Store | None = None) -> list[dict]:
             reference = stack.reference_of(name)
             if reference:
                 entry["image"] = reference
-            else:
-                local = load_image(store, store_ref(stack, image_name(name))) if kind != "scratch" else None
-                if local:
-                    entry.update(digest=local.digest, size=local.size,
-                                 uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
+            elif kind != "scratch":
+                _stored(store, entry, store_ref(stack, image_name(name)))
             images.append(entry)
         stacks.append({"stack": stack.name, "path": str(path), "locked": stack.lock_path.exists(), "images": images,
+                       "architectures": list(stack.architectures), "otherArchitectures": _foreign_entries(stack, store),
                        "toolchains": {language: list(versions) for language, versions in stack.toolchains}})
     if not stacks:
         raise UsageError(f"no stacks in {stacks_dir()}", "add a stacks/<name>.toml")
@@ -123,13 +135,15 @@ def format_stacks(stacks: list[dict]) -> str:
     for stack in stacks:
         offers = "; ".join(f"{language} {' '.join(versions)}" for language, versions in stack["toolchains"].items())
         lines.append(f"{stack['stack']}  ({stack['path']}{', locked' if stack['locked'] else ''}){'  offers ' + offers if offers else ''}")
-        for image in stack["images"]:
+        rows = [(image, "") for image in stack["images"]]
+        rows += [(image, arch) for arch, images in stack.get("otherArchitectures", {}).items() for image in images]
+        for image, arch in rows:
             if "image" in image:
                 detail = f"by reference: {image['image']}"
             elif "digest" in image:
                 size = image["uncompressedSize"]
                 detail = f"{image['digest'][:19]}  {image['size'] / 1e6:7.1f} MB compressed" + (f", {size / 1e6:.1f} MB unpacked" if size else "")
             else:
-                detail = "empty" if image["kind"] == "scratch" else "not built (s2i stack build)"
-            lines.append(f"  {image['name']:<10} {image['kind']:<9} {detail}")
+                detail = "empty" if image["kind"] == "scratch" else "not built (s2i stack build" + (f" --platform linux/{arch})" if arch else ")")
+            lines.append(f"  {image['name'] + ('/' + arch if arch else ''):<12} {image['kind']:<9} {detail}")
     return "\n".join(lines)

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from s2i.stack.files import DEFAULT_STACK
+from s2i.stack.files import DEFAULT_STACK, load_stack
+from s2i.stack.handout import format_stack
+from s2i.stack.images import ensure_stack_image
+from s2i.store import Store
+from s2i.transports import Context
+from s2i.transports.registry.client import Registries
 from tests.e2e.conftest import REPO_ROOT, S2I
 from tests.e2e.helpers import Registry, run_image, skopeo_inspect
 
@@ -114,3 +119,44 @@ def test_a_lock_pinning_other_content_is_refused_and_nothing_is_stored(arm64_sta
         "apt sources (a mirror serving altered packages?), or re-resolve: s2i stack build --update)")
     assert not (runner.cache / "s2i" / "refs").exists() or not any((runner.cache / "s2i" / "refs").rglob("*"))
     assert lock.read_text() == text[:sha] + "0" * 64 + text[sha + 64:]  # the lock is left as it was
+
+
+def test_a_pushed_stack_file_hands_out_the_arm64_bases_by_digest(arm64_stack, tmp_path):
+    stack = load_stack(arm64_stack.stacks / f"{STACK}.toml")
+    pushed = {name: entry["reference"] for name, entry in arm64_stack.results.items()}
+    amd64 = {name: f"{arm64_stack.registry.host}/stacks/{name}@sha256:{'0' * 64}" for name in ("builder", *pushed)}  # never read here
+    handout = tmp_path / "golden.toml"
+    handout.write_text(format_stack(stack, amd64, {"arm64": pushed}))
+    golden = load_stack(handout)
+    context = Context(Registries())
+    store = Store(tmp_path / "fresh-store")  # nothing built: every arm64 base comes from the registry
+    python = ensure_stack_image(golden, "python", context, store, architecture="arm64")
+    assert python.digest == arm64_stack.results["run-python"]["digest"] and python.config["architecture"] == "arm64"
+    assert not (tmp_path / "fresh-store" / "debian").exists()
+
+
+def test_stack_list_shows_the_arm64_bases_beside_amd64s(arm64_stack):
+    result = arm64_stack.runner("stack", "list", "--json", env=arm64_stack.env, timeout=60)
+    listed = next(entry for entry in json.loads(result.stdout)["stacks"] if entry["stack"] == STACK)
+    assert listed["architectures"] == ["amd64", "arm64"]
+    arm64 = {image["name"]: image.get("digest") for image in listed["otherArchitectures"]["arm64"]}
+    assert arm64 == {name.removeprefix("run-"): entry["digest"] for name, entry in arm64_stack.results.items()}
+    assert "digest" not in {image["name"]: image for image in listed["images"]}["base"]  # amd64's: not built in this store
+    text = arm64_stack.runner("stack", "list", env=arm64_stack.env, timeout=60).stdout
+    assert f"  python/arm64 packages  {arm64['python'][:19]}" in text
+    assert "  python       packages  not built (s2i stack build)" in text
+
+
+def test_a_lock_without_arm64_pins_gains_them_at_the_amd64_versions(arm64_stack, tmp_path):
+    runner = arm64_stack.runner_with_debs("relock")
+    stacks = tmp_path / "stacks"
+    shutil.copytree(arm64_stack.stacks, stacks)
+    lock = stacks / f"{STACK}.lock"
+    committed = lock.read_text()
+    lock.write_text(committed[:committed.index("\n[run-arm64]")])  # the lock as it was before arm64
+    result = runner("stack", "build", STACK, *ARM64, "--json", env={"S2I_STACKS_DIR": str(stacks)}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"{STACK}.lock: arm64 pins written" in result.stderr
+    assert lock.read_text() == committed  # the same pins, the same bytes; [run] and [builder] untouched
+    assert {e["image"]: e["digest"] for e in json.loads(result.stdout)["images"]} == {
+        name: entry["digest"] for name, entry in arm64_stack.results.items()}

@@ -134,3 +134,20 @@ def test_a_pushed_stack_names_each_architectures_image(tmp_path):
     assert golden.bases["alpine"].images == ()  # an index already: the platform is picked from it
     path.write_text(format_stack(stack, own))
     assert load_stack(path).architectures == ("amd64",) and 'architecture = "amd64"' in path.read_text()
+
+
+def test_an_image_base_must_come_out_as_the_architecture_asked_for(monkeypatch, tmp_path):
+    from s2i.oci.image import empty_image
+
+    stack = load_stack(find_stack("debian-trixie"))
+    picked = []
+
+    def read_image(location, context):
+        picked.append(context.platform)
+        return empty_image(architecture="amd64")  # a single-platform manifest: nothing was picked by platform
+
+    monkeypatch.setattr(images, "read_image", read_image)
+    with pytest.raises(UsageError) as caught:
+        images.ensure_stack_image(stack, "alpine", Context(registries=None), None, architecture="arm64")
+    assert picked == [{"os": "linux", "architecture": "arm64"}]
+    assert caught.value.message == "run base alpine of stack debian-trixie (docker.io/library/alpine:3.20) is 'amd64', not arm64"
