@@ -151,3 +151,33 @@ def test_an_image_base_must_come_out_as_the_architecture_asked_for(monkeypatch, 
         images.ensure_stack_image(stack, "alpine", Context(registries=None), None, architecture="arm64")
     assert picked == [{"os": "linux", "architecture": "arm64"}]
     assert caught.value.message == "run base alpine of stack debian-trixie (docker.io/library/alpine:3.20) is 'amd64', not arm64"
+
+
+def test_a_stale_arm64_lock_is_resolved_afresh_on_first_use(monkeypatch, capsys):
+    from s2i.stack.lock import StaleLock
+
+    stack = load_stack(find_stack("debian-trixie"))
+    updates = []
+
+    def build_foreign(stack, archive, store, update):
+        updates.append(update)
+        if not update:
+            raise StaleLock("debian-trixie.lock is stale: the Debian archive no longer has libc6=1", "refresh it")
+        return {"run-python": "python"}
+
+    monkeypatch.setattr(images, "stored_foreign", lambda stack, architecture, store: None)
+    monkeypatch.setattr(images, "build_foreign", build_foreign)
+    store = SimpleNamespace(root=Path("/nonexistent"))
+    assert images.ensure_stack_image(stack, "python", Context(registries=None), store, architecture="arm64") == "python"
+    assert updates == [False, True]
+    assert "no longer has libc6=1: resolving the arm64 pins of stack debian-trixie afresh" in capsys.readouterr().err
+
+
+def test_the_qemu_registration_gets_the_fix_binary_flag():
+    from tests.e2e.emulation import with_fix_binary
+
+    line = r":qemu-aarch64:M::\x7fELF\x02:\xff\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OP"
+    assert with_fix_binary(line) == line + "F"
+    assert with_fix_binary(line + "F\n") == line + "F"  # already there: unchanged
+    with pytest.raises(ValueError, match="not a binfmt_misc registration"):
+        with_fix_binary("# a comment")
