@@ -72,6 +72,10 @@ def test_the_python_run_base_runs_arm64_python_with_ssl(arm64_stack, arm64_emula
     result = run_image(image, args=["python3", "-c", "import platform, ssl; print(platform.machine(), ssl.OPENSSL_VERSION)"], timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("aarch64 OpenSSL 3."), result.stdout
+    # the C extensions load their arm64 libraries from the base (a missing one would fail the import)
+    code = "import json, sqlite3, zlib, ctypes, lzma, bz2, uuid; print('imports ok', sqlite3.sqlite_version)"
+    result = run_image(image, args=["/usr/bin/python3", "-c", code], timeout=120)
+    assert result.stdout.startswith("imports ok 3."), result.stderr
 
 
 def test_the_base_has_the_arm64_loader_and_says_arm64(arm64_stack, arm64_emulation):
