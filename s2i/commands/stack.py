@@ -48,7 +48,7 @@ def architectures(stack, platforms: str | None, update: bool) -> list[str]:
 def _images_for(stack, architecture: str, store: Store, update: bool) -> dict[str, Image]:
     """One architecture's images: as stored when built from the current lock, else built now."""
     foreign = architecture != stack.architecture
-    images = None if update else stored_foreign(stack, architecture, store) if foreign else stored_stack(stack, store)
+    images = None if update else (stored_foreign(stack, architecture, store) if foreign else stored_stack(stack, store))
     if images is not None:
         log(f"stack {stack.name} ({architecture}): the store holds it built from {stack.lock_path.name}; using it (--update builds it afresh)")
         return images

@@ -103,7 +103,7 @@ def test_no_arm64_builder_and_no_architecture_a_stack_does_not_serve():
     context = Context(registries=None)
     with pytest.raises(UsageError) as caught:
         images.ensure_stack_image(stack, "builder", context, None, architecture="arm64")
-    assert caught.value.message == "stack debian-trixie has a amd64 builder only, not arm64"
+    assert caught.value.message == "stack debian-trixie's builder is amd64 only, not arm64"
     assert caught.value.hint == "cross builds run on the amd64 builder: ask for it without an architecture"
     with pytest.raises(UsageError, match="serves amd64, arm64, not s390x"):
         images.ensure_stack_image(stack, "base", context, None, architecture="s390x")
@@ -181,3 +181,23 @@ def test_the_qemu_registration_gets_the_fix_binary_flag():
     assert with_fix_binary(line + "F\n") == line + "F"  # already there: unchanged
     with pytest.raises(ValueError, match="not a binfmt_misc registration"):
         with_fix_binary("# a comment")
+
+
+def test_the_cli_passes_platform_as_typed_and_refuses_one_the_stack_lacks(monkeypatch, capsys, tmp_path):
+    import sys
+
+    import s2i.commands.stack
+    from s2i.cli import main
+    from tests.unit.test_pipeline_cli import run_main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code, out, err = run_main(monkeypatch, capsys, "stack", "build", "debian-trixie", "--platform", "linux/riscv64")
+    assert (code, out) == (2, "")
+    assert err == ("s2i: error: stack debian-trixie serves amd64, arm64, not riscv64 "
+                   '(add it to debian-trixie.toml: architectures = ["amd64", "riscv64"])\n')
+    seen = []
+    monkeypatch.setattr(s2i.commands.stack, "build", lambda name, push, update, context, write, platforms: seen.append(platforms) or [])
+    for argv in (["--platform", "linux/arm64"], []):
+        monkeypatch.setattr(sys, "argv", ["s2i", "stack", "build", "debian-trixie", *argv])
+        main()
+    assert seen == ["linux/arm64", None]  # left at its default: the builder's architecture (all of them with --update)
