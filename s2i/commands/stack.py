@@ -16,7 +16,7 @@ from s2i.stack.handout import format_stack
 from s2i.stack.foreign import build_foreign, check_serves, foreign_ref, stored_foreign
 from s2i.stack.images import archive_for, build_and_save, stored_stack
 from s2i.store import Store
-from s2i.transports import Context, write_image
+from s2i.transports import Context, write_image, write_index
 from s2i.transports.local import load_image
 
 
@@ -70,10 +70,11 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
     if write_stack and stack.architecture not in wanted:
         raise UsageError(f"--write-stack needs the builder's platform, linux/{stack.architecture}", f"add it: --platform linux/{stack.architecture},...")
     store = Store()
-    results, pushed = [], {}
+    results, pushed, images_by_platform = [], {}, {}
     for architecture in wanted:
         suffix = "" if architecture == stack.architecture else f"-{architecture}"  # amd64's tags stay as they were
-        for image_name_, image in _images_for(stack, architecture, store, update).items():
+        images_by_platform[architecture] = _images_for(stack, architecture, store, update)
+        for image_name_, image in images_by_platform[architecture].items():
             entry = {"image": image_name_, "platform": f"linux/{architecture}", "digest": image.digest, "size": image.size,
                      "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
             if push_prefix:
@@ -83,6 +84,8 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
                 entry["reference"] = published.reference
                 log(f"pushed {published.reference}")
             results.append(entry)
+    if push_prefix and len(wanted) > 1:
+        push_indexes(stack, push_prefix, results, images_by_platform, context)
     if write_stack:
         by_platform: dict[str, dict[str, str]] = {}
         for entry in results:
@@ -91,6 +94,18 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
         atomic_write(write_stack, format_stack(stack, own, by_platform).encode())
         log(f"wrote {write_stack}: stack {stack.name} by reference, usable with --stack {write_stack}")
     return results
+
+
+def push_indexes(stack, push_prefix: str, results: list[dict], images: dict[str, dict[str, Image]], context: Context) -> None:
+    """Each run base built for several architectures gets an index under the stack's tag, naming every one (pushed already)."""
+    for name in images[stack.architecture]:
+        children = [by_name[name] for by_name in images.values() if name in by_name]
+        if len(children) > 1:
+            published = write_index(RegistryLocation(parse_reference(f"{push_prefix}/{name}:{stack.name}")), children, context)
+            for entry in results:
+                if entry["image"] == name:
+                    entry["index"] = published.reference
+            log(f"pushed {published.reference} (an index: {', '.join(images)})")
 
 
 def _stored(store: Store, entry: dict, ref: str) -> dict:

@@ -170,3 +170,24 @@ def test_a_lock_without_arm64_pins_gains_them_at_the_amd64_versions(arm64_stack,
     assert lock.read_text() == committed  # the same pins, the same bytes; [run] and [builder] untouched
     assert {e["image"]: e["digest"] for e in json.loads(result.stdout)["images"]} == {
         name: entry["digest"] for name, entry in arm64_stack.results.items()}
+
+
+def test_both_architectures_pushed_at_once_get_an_index_and_a_stack_file_naming_both(built_stack, arm64_stack, monkeypatch, tmp_path):
+    from s2i.commands.stack import build
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(built_stack.cache))  # the session's amd64 stack, as built
+    monkeypatch.setenv("S2I_STACKS_DIR", str(built_stack.stacks))
+    host = arm64_stack.registry.host
+    golden = tmp_path / "golden.toml"
+    results = build(STACK, f"{host}/both", False, Context(Registries()), golden, "linux/amd64,linux/arm64")
+    digests = {(entry["platform"], entry["image"]): entry["digest"] for entry in results}
+    assert digests[("linux/arm64", "run-python")] == arm64_stack.results["run-python"]["digest"]
+    assert ("linux/arm64", "builder") not in digests
+    index = skopeo_inspect(f"docker://{host}/both/run-python:{STACK}", raw=True)
+    assert [(m["platform"]["architecture"], m["digest"]) for m in index["manifests"]] == [
+        ("amd64", digests[("linux/amd64", "run-python")]), ("arm64", digests[("linux/arm64", "run-python")])]
+    assert skopeo_inspect(f"docker://{host}/both/builder:{STACK}", raw=True)["mediaType"].endswith("manifest.v1+json")
+    stack = load_stack(golden)
+    assert stack.architectures == ("amd64", "arm64")
+    assert stack.bases["python"].images == (("arm64", f"{host}/both/run-python@{digests[('linux/arm64', 'run-python')]}"),)
+    assert stack.bases["python"].image == f"{host}/both/run-python@{digests[('linux/amd64', 'run-python')]}"
