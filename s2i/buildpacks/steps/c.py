@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 
-from . import c_output, c_program, common
+from . import c_cross, c_output, c_program, common
 from .c_output import PREFIX, in_bin, scan
 
 MUSL_BIN = "/tmp/musl/bin"
@@ -58,13 +58,13 @@ def toolchain(libc: str) -> dict:
 def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
     if step["system"] == "autotools":
         script = ["./configure"] if os.access(os.path.join(tree, "configure"), os.X_OK) else ["sh", "./configure"]
-        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else [])]]
+        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else []), *c_cross.configure_flags(step)]]
     if step["system"] == "cmake":
         compilers = [f"-DCMAKE_C_COMPILER={env['CC']}"] + ([f"-DCMAKE_CXX_COMPILER={env['CXX']}"] if "CXX" in env else [])
         # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app.
         # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
         return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
-                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers]]
+                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers, *c_cross.configure_flags(step)]]
     return []
 
 
@@ -166,9 +166,11 @@ def build_tree(step: dict) -> tuple[str, dict]:
     """Build; (tree, env) of the build that worked. A failure ends the step with its first error line."""
     if step["regenerate"]:
         run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
-    env = toolchain("glibc")
+    env = c_cross.setup(step["cross"]) if step.get("cross") else toolchain("glibc")
     state = "glibc"
-    if step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
+    if step.get("cross"):
+        state = "glibc"  # static against the target's glibc (c_cross): Debian has no musl cross toolchain
+    elif step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
         print("building against glibc" + (": musl has no C++ library here" if step["libc"] != "glibc" else " ([build] libc)"), flush=True)
     else:
         state = try_musl(step, env)
@@ -210,6 +212,8 @@ def build(step: dict) -> None:
     tree, env = build_tree(step)
     dest = installed(step, tree, env)
     program = c_output.find_program(step, tree, before, dest)
+    if step.get("cross"):
+        c_cross.check_machine(program, step["cross"])
     name = os.path.basename(program)
     target = common.layer_path("app", f"{step['workdir']}/{name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
