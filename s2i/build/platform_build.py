@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from s2i.build.config import AppConfig
 from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
@@ -25,12 +25,15 @@ from s2i.stack.rootfs import unpack_image
 from s2i.store import Store
 from s2i.transports import Context, read_image
 
+if TYPE_CHECKING:
+    from s2i.build.pipeline import BuildOptions
+
 
 @dataclass(frozen=True)
 class Shared:
     """What every platform's build of one `s2i build` shares: one detection, one plan, one store."""
 
-    options: object  # pipeline.BuildOptions
+    options: BuildOptions
     config: AppConfig
     stack: Stack
     plan: BuildPlan  # for the stack's own architecture; target_plan() derives the others
@@ -50,9 +53,9 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
     """Build `workspace` (a copy of the source only this platform's build touches) into an image for `target`."""
     options, stack, store = shared.options, shared.stack, shared.store
     plan = target_plan(shared.plan, target, stack)
-    context = replace(context, platform=target.platform)  # a registry run base's index entry, scratch's config
+    host_context, context = context, replace(context, platform=target.platform)  # a run base's index entry, scratch's config
     run_base = _run_base(plan, stack, context, store, target)
-    builder = ensure_stack_image(stack, "builder", context, store)
+    builder = ensure_stack_image(stack, "builder", host_context, store)  # the host's: it runs here
     build_packages = (*shared.config.build_packages, *extra_build_packages)
     rootfs, build_labels = with_build_packages(unpack_image(builder, store), build_packages, shared.packages)
     suffix = arch_suffix(target, stack)  # Go's seed and cache, the launcher, keyed layers: each architecture its own
