@@ -21,6 +21,13 @@ def emit(result, as_json: bool, text: str, key: str = "items") -> None:
     click.echo(json.dumps(with_schema(result, key), indent=2) if as_json else text)
 
 
+def platform_given() -> bool:
+    """Whether --platform was on the command line: copy and inspect then want one image, not a whole index."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source("platform") is not ParameterSource.DEFAULT
+
+
 @click.group()
 @click.version_option(__version__)
 def cli() -> None:
@@ -78,10 +85,10 @@ def append(base, target, layers, entrypoint, cmd, env, workdir, user, label, ann
 @output_options
 @registry_options
 def copy(source, destination, tags, digest_file, as_json, context):
-    """Copy an image between registries, OCI layouts and docker archives."""
+    """Copy an image between registries, OCI layouts and docker archives: an index whole, unless --platform picks one."""
     from s2i.commands.image import copy as run_copy
 
-    published = run_copy(source, destination, context, tags)
+    published = run_copy(source, destination, context, tags, platform_given())
     finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)
 
@@ -94,7 +101,7 @@ def copy(source, destination, tags, digest_file, as_json, context):
 @output_options
 @registry_options
 def inspect(reference, show_layers, show_files, as_json, context):
-    """Show an image's digest, config and layers."""
+    """Show an image's digest, config and layers (an index: its platforms, unless --platform picks one)."""
     from s2i.commands.image import format_summary, inspect as run_inspect
 
     if show_layers or show_files:
@@ -103,7 +110,7 @@ def inspect(reference, show_layers, show_files, as_json, context):
         result, text = explore_image(reference, show_files, context)
         emit(result, as_json, text)
         return
-    summary = run_inspect(reference, context)
+    summary = run_inspect(reference, context, platform_given())
     emit(summary, as_json, format_summary(summary))
 
 

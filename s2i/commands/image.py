@@ -8,11 +8,12 @@ from s2i.archive.layer import write_layer
 from s2i.archive.tarwriter import TarOptions, source_date_epoch
 from s2i.errors import UsageError
 from s2i.oci.image import Image, Layer
+from s2i.oci.index import ImageIndex, platform_text
 from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.reference import parse_destination, parse_location, repository_name
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
-from s2i.transports import Context, Published, prepare_destination, read_image, write_image
+from s2i.transports import Context, Published, prepare_destination, publish_index, read_all, read_image, write_image
 from s2i.store import Store
 
 
@@ -37,11 +38,14 @@ def append(base: str, target: str, layer_dirs: list[tuple[Path, str]], changes: 
     return write_image(target_location, image, context)
 
 
-def copy(source: str, destination: str, context: Context, tags: tuple[str, ...] = ()) -> Published:
+def copy(source: str, destination: str, context: Context, tags: tuple[str, ...] = (), one_platform: bool = False) -> Published:
+    """A whole index (every platform), or with `one_platform` the image for context.platform."""
     source_location, destination_location = parse_location(source), parse_destination(destination, tags)
     prepare_destination(destination_location, context)
-    image = read_image(source_location, context)
-    return write_image(destination_location, image, context)
+    found = read_image(source_location, context) if one_platform else read_all(source_location, context)
+    if isinstance(found, ImageIndex):
+        return publish_index(destination_location, found, context)
+    return write_image(destination_location, found, context)
 
 
 def summarise(image: Image, name: str) -> dict:
@@ -62,10 +66,27 @@ def summarise(image: Image, name: str) -> dict:
     }
 
 
-def inspect(reference: str, context: Context) -> dict:
+def summarise_index(index: ImageIndex, name: str) -> dict:
+    return {
+        "reference": name,
+        "digest": index.digest,
+        "mediaType": index.media_type,
+        "annotations": index.manifest.get("annotations") or {},
+        "size": index.size,
+        "manifests": [
+            {"platform": platform_text(entry.platform), "digest": child.digest, "mediaType": child.media_type, "size": child.size}
+            for entry, child in zip(index.entries, index.children)
+        ],
+    }
+
+
+def inspect(reference: str, context: Context, one_platform: bool = False) -> dict:
+    """An image's summary; an index's platforms and their digests, unless `one_platform` asks for context.platform's image."""
     location = parse_location(reference)
-    image = read_image(location, context)
-    return summarise(image, repository_name(location))
+    found = read_image(location, context) if one_platform else read_all(location, context)
+    if isinstance(found, ImageIndex):
+        return summarise_index(found, repository_name(location))
+    return summarise(found, repository_name(location))
 
 
 def explore_image(reference: str, files: str | None, context: Context) -> tuple[dict, str]:
@@ -84,6 +105,8 @@ def explore_image(reference: str, files: str | None, context: Context) -> tuple[
 
 
 def format_summary(summary: dict) -> str:
+    if "manifests" in summary:
+        return format_index_summary(summary)
     config = summary["config"]
     lines = [
         f"{summary['reference']}@{summary['digest']}",
@@ -97,4 +120,16 @@ def format_summary(summary: dict) -> str:
     lines.append(f"  layers      {len(summary['layers'])}, {summary['size']} bytes compressed")
     for layer in summary["layers"]:
         lines.append(f"    {layer['digest']}  {layer['size']:>12}  {layer['mediaType']}")
+    return "\n".join(lines)
+
+
+def format_index_summary(summary: dict) -> str:
+    width = max(len(m["platform"]) for m in summary["manifests"])
+    lines = [
+        f"{summary['reference']}@{summary['digest']}",
+        f"  media type  {summary['mediaType']}",
+        f"  platforms   {len(summary['manifests'])}, {summary['size']} bytes compressed (pick one with --platform)",
+    ]
+    for m in summary["manifests"]:
+        lines.append(f"    {m['platform']:<{width}}  {m['digest']}  {m['size']:>12}  {m['mediaType']}")
     return "\n".join(lines)

@@ -77,7 +77,11 @@ class FakeRegistry:
         if request.method == "PUT":
             data = request.read()
             media_type = request.headers["content-type"]
-            for layer in json.loads(data).get("layers", []) + [json.loads(data)["config"]]:
+            document = json.loads(data)
+            for child in document.get("manifests", []):  # an index: as distribution does, every child must be here
+                if (repo, child["digest"]) not in self.manifests:
+                    return httpx.Response(400, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]})
+            for layer in document.get("layers", []) + ([document["config"]] if "config" in document else []):
                 if layer["digest"] not in self.repo_blobs[repo]:
                     return httpx.Response(400, json={"errors": [{"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry"}]})
             digest = "sha256:" + hashlib.sha256(data).hexdigest()

@@ -39,20 +39,29 @@ def media_type_of(data: bytes, header_type: str, where: str) -> str:
     return declared or header_type
 
 
-def read_image(registry: Registry, reference: Reference, platform: dict) -> Image:
-    where = f"manifest of {reference}"
+def read_manifest(registry: Registry, reference: Reference) -> tuple[bytes, str]:
+    """The manifest or index the reference names (checked against its digest when pinned) and its media type."""
     data, header_type = api.get_manifest(registry, reference.repository, reference.identifier)
-    media_type = media_type_of(data, header_type, where)
+    return data, media_type_of(data, header_type, f"manifest of {reference}")
+
+
+def read_image(registry: Registry, reference: Reference, platform: dict) -> Image:
+    data, media_type = read_manifest(registry, reference)
     if media_type in INDEX_TYPES:
         chosen = select_platform(json.loads(data), platform, f"index of {reference}")
-        data, header_type = api.get_manifest(registry, reference.repository, chosen.digest)
-        media_type = media_type_of(data, header_type, where)
+        data, media_type = read_manifest(registry, reference.with_digest(chosen.digest))
+    return image_from(registry, reference, data, media_type)
+
+
+def image_from(registry: Registry, reference: Reference, data: bytes, media_type: str, where: str = "") -> Image:
+    """The image a manifest describes: config fetched and checked, layers left in the registry until read."""
+    where = where or str(reference)
     if media_type not in MANIFEST_TYPES:
         raise S2IError(
-            f"{reference} is a {media_type or 'schema 1'} manifest, which s2i cannot read",
+            f"{where} is a {media_type or 'schema 1'} manifest, which s2i cannot read",
             "use an image with an OCI or Docker v2 schema 2 manifest",
         )
-    config, layers = parse_manifest(data, where)
+    config, layers = parse_manifest(data, f"manifest of {where}")
     config_bytes = api.get_blob(registry, reference.repository, config.digest)
     sources = [RemoteBlob(registry, reference.repository, layer.digest, layer.size) for layer in layers]
-    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository), where=str(reference))
+    return assemble(data, config_bytes, sources, origin=(registry.host, reference.repository), where=where)

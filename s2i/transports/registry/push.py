@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from s2i.errors import RegistryError
 from s2i.oci.image import BlobSource, BytesBlob, Image
+from s2i.oci.index import ImageIndex
 from s2i.oci.reference import Reference
 from s2i.oci.types import Descriptor
 from s2i.transports import BlobResult, Progress
@@ -87,7 +88,7 @@ def push_image(registry: Registry, reference: Reference, image: Image, jobs: int
     return image.digest, results
 
 
-def put_tags(registry: Registry, repository: str, image: Image, tags: tuple[str, ...]) -> None:
+def put_tags(registry: Registry, repository: str, image: Image | ImageIndex, tags: tuple[str, ...]) -> None:
     """Several tags: the manifest by digest first, so the registry has checked the whole image before any tag moves."""
     if len(tags) > 1:
         api.put_manifest(registry, repository, image.digest, image.manifest_bytes, image.media_type)
