@@ -254,6 +254,18 @@ def stack() -> None:
     """Build and list stacks: the builder and run base images."""
 
 
+def _platforms_given() -> str | None:
+    """--platform as typed (a comma list), None when left at its default: the registry options' flag."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    name = "platforms" if "platforms" in ctx.params else "platform"
+    if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        return None
+    given = ctx.params[name]
+    return ",".join([given] if isinstance(given, str) else given)
+
+
 @stack.command("build")
 @click.argument("name", required=False)
 @click.option("--push", "push_prefix", metavar="PREFIX", help="Also push the images to PREFIX/builder, PREFIX/run-static, ...")
@@ -263,10 +275,14 @@ def stack() -> None:
 @output_options
 @registry_options
 def stack_build(name, push_prefix, update, write_stack, as_json, context):
-    """Build stack NAME (default debian-trixie) from Debian packages into the local store."""
+    """Build stack NAME (default debian-trixie) from Debian packages into the local store.
+
+    --platform linux/arm64 builds another architecture's run bases (the builder stays the host's); default: the
+    builder's architecture, and with --update every architecture the stack serves.
+    """
     from s2i.commands.stack import build as build_stack
 
-    results = build_stack(name, push_prefix, update, context, write_stack)
+    results = build_stack(name, push_prefix, update, context, write_stack, _platforms_given())
     text = "\n".join(r.get("reference") or f"{r['image']}@{r['digest']}" for r in results)
     emit(results, as_json, text, key="images")
 

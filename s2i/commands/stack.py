@@ -6,14 +6,15 @@ import dataclasses
 from pathlib import Path
 
 from s2i.errors import UsageError
-from s2i.oci.image import Image
+from s2i.oci.image import Image, parse_platform
 from s2i.oci.reference import RegistryLocation, parse_reference
 from s2i.progress import log
 from s2i.stack.build import image_name, store_ref
 from s2i.stack.files import find_stack, load_stack, stacks_dir
 from s2i.files import atomic_write
 from s2i.stack.handout import format_stack
-from s2i.stack.images import build_and_save, stored_stack
+from s2i.stack.foreign import build_foreign, check_serves, stored_foreign
+from s2i.stack.images import archive_for, build_and_save, stored_stack
 from s2i.store import Store
 from s2i.transports import Context, write_image
 from s2i.transports.local import load_image
@@ -29,7 +30,35 @@ def _with_origins(image: Image, pushed: dict[str, tuple[str, str]]) -> Image:
     return dataclasses.replace(image, layers=layers)
 
 
-def build(name: str | None, push_prefix: str | None, update: bool, context: Context, write_stack: Path | None = None) -> list[dict]:
+def architectures(stack, platforms: str | None, update: bool) -> list[str]:
+    """--platform linux/amd64,linux/arm64 -> the stack's architectures asked for; none: the builder's (all of them on --update)."""
+    if not platforms:
+        return list(stack.architectures) if update else [stack.architecture]
+    wanted = []
+    for text in platforms.split(","):
+        platform = parse_platform(text.strip())
+        if platform["os"] != "linux" or platform.get("variant"):
+            raise UsageError(f"--platform {text}: stacks serve linux/ARCH only", f"use one of: {', '.join('linux/' + a for a in stack.architectures)}")
+        if platform["architecture"] != stack.architecture:
+            check_serves(stack, platform["architecture"])
+        wanted.append(platform["architecture"])
+    return sorted(set(wanted), key=stack.architectures.index)  # the builder's first: the others follow its pins
+
+
+def _images_for(stack, architecture: str, store: Store, update: bool) -> dict[str, Image]:
+    """One architecture's images: as stored when built from the current lock, else built now."""
+    foreign = architecture != stack.architecture
+    images = None if update else stored_foreign(stack, architecture, store) if foreign else stored_stack(stack, store)
+    if images is not None:
+        log(f"stack {stack.name} ({architecture}): the store holds it built from {stack.lock_path.name}; using it (--update builds it afresh)")
+        return images
+    if foreign:
+        return build_foreign(stack, archive_for(stack, store, architecture), store, update)
+    return build_and_save(stack, store, update).images
+
+
+def build(name: str | None, push_prefix: str | None, update: bool, context: Context, write_stack: Path | None = None,
+          platforms: str | None = None) -> list[dict]:
     stack = load_stack(find_stack(name))
     if write_stack and not push_prefix:
         raise UsageError("--write-stack names the pushed images, so it needs --push", "add --push PREFIX, e.g. --push registry.example.com/stacks")
@@ -37,25 +66,29 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
         raise UsageError(f"--write-stack {write_stack}: there is no directory {write_stack.parent}", "create it first")
     if push_prefix:
         parse_reference(f"{push_prefix}/builder:{stack.name}")  # a bad prefix fails before hours of work
+    wanted = architectures(stack, platforms, update)
+    if write_stack and stack.architecture not in wanted:
+        raise UsageError(f"--write-stack needs the builder's platform, linux/{stack.architecture}", f"add it: --platform linux/{stack.architecture},...")
     store = Store()
-    images = None if update else stored_stack(stack, store)
-    if images is None:
-        images = build_and_save(stack, store, update).images
-    else:
-        log(f"stack {stack.name}: the store holds it built from {stack.lock_path.name}; using it (--update builds it afresh)")
     results, pushed = [], {}
-    for image_name_, image in images.items():
-        entry = {"image": image_name_, "digest": image.digest, "size": image.size,
-                 "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
-        if push_prefix:
-            reference = parse_reference(f"{push_prefix}/{image_name_}:{stack.name}")
-            published = write_image(RegistryLocation(reference), _with_origins(image, pushed), context)
-            pushed.update({layer.descriptor.digest: (reference.registry, reference.repository) for layer in image.layers})
-            entry["reference"] = published.reference
-            log(f"pushed {published.reference}")
-        results.append(entry)
+    for architecture in wanted:
+        suffix = "" if architecture == stack.architecture else f"-{architecture}"  # amd64's tags stay as they were
+        for image_name_, image in _images_for(stack, architecture, store, update).items():
+            entry = {"image": image_name_, "platform": f"linux/{architecture}", "digest": image.digest, "size": image.size,
+                     "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
+            if push_prefix:
+                reference = parse_reference(f"{push_prefix}/{image_name_}:{stack.name}{suffix}")
+                published = write_image(RegistryLocation(reference), _with_origins(image, pushed), context)
+                pushed.update({layer.descriptor.digest: (reference.registry, reference.repository) for layer in image.layers})
+                entry["reference"] = published.reference
+                log(f"pushed {published.reference}")
+            results.append(entry)
     if write_stack:
-        atomic_write(write_stack, format_stack(stack, {r["image"]: r["reference"] for r in results}).encode())
+        by_platform: dict[str, dict[str, str]] = {}
+        for entry in results:
+            by_platform.setdefault(entry["platform"].removeprefix("linux/"), {})[entry["image"]] = entry["reference"]
+        own = by_platform.pop(stack.architecture)
+        atomic_write(write_stack, format_stack(stack, own, by_platform).encode())
         log(f"wrote {write_stack}: stack {stack.name} by reference, usable with --stack {write_stack}")
     return results
 

@@ -18,7 +18,7 @@ from s2i.oci.mutate import ConfigChanges, append_layers
 from s2i.oci.types import layer_media_type
 from s2i.progress import log
 from s2i.stack.debian import AptArchive, extract_deb, write_sources
-from s2i.stack.files import RunBase, Stack
+from s2i.stack.files import TRIPLETS, RunBase, Stack
 from s2i.stack.lock import Lock, check_against_archive, read_lock, write_lock
 from s2i.stack.lock import changes as lock_changes
 from s2i.store import Store
@@ -30,7 +30,7 @@ LABEL_LIBC = "io.s2i.stack.libc"
 LABEL_PYTHON = "io.s2i.stack.python"
 LABEL_PACKAGES = "io.s2i.stack.packages"
 PRUNED = ["usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "usr/share/bug",
-          "usr/share/linda", "usr/lib/x86_64-linux-gnu/gconv", "usr/share/zoneinfo/right"]
+          "usr/share/linda", "usr/lib/{triplet}/gconv", "usr/share/zoneinfo/right"]
 VOLATILE = ["var/log", "var/cache/apt", "var/lib/apt/lists", "var/cache/ldconfig", "var/cache/debconf/config.dat-old",
             "var/cache/debconf/templates.dat-old", "var/lib/dpkg/status-old", "var/lib/dpkg/diversions-old", "etc/machine-id"]
 SKELETON = {
@@ -49,6 +49,10 @@ def store_ref(stack: Stack, image_name: str) -> str:
 
 def image_name(base: str) -> str:
     return "builder" if base == "builder" else f"run-{base}"
+
+
+def pruned(architecture: str) -> list[str]:
+    return [path.format(triplet=TRIPLETS[architecture]) for path in PRUNED]
 
 
 def prune(root: Path, paths: list[str]) -> None:
@@ -100,7 +104,7 @@ def base_layer_tree(base: RunBase, versions: dict[str, str], archive: AptArchive
     if base.extends is None:
         add_skeleton(root)
     write_ca_bundle(root)
-    prune(root, PRUNED)
+    prune(root, pruned(archive.architecture))
 
 
 def layer_from_tree(root: Path, store: Store, mtime: int, compression: str = "gzip") -> Layer:
@@ -145,7 +149,18 @@ def build_run_base(stack: Stack, base: RunBase, parent: Image, lock: Lock, archi
     return append_layers(parent, [layer], changes, created=mtime)
 
 
-def _hashes(archive: AptArchive, versions: dict[str, str]) -> dict[str, str]:
+def build_run_bases(stack: Stack, lock: Lock, archive: AptArchive, store: Store, mtime: int, images: dict[str, Image] | None = None) -> dict[str, Image]:
+    """Every package-built run base for the archive's architecture, each on top of the base it extends."""
+    images = dict(images or {})
+    for base in sorted(stack.bases.values(), key=lambda b: len(stack.base_chain(b.name))):
+        if base.kind == "packages":
+            parent = images[image_name(base.extends)] if base.extends else empty_image(architecture=archive.architecture)
+            log(f"building run base {base.name}" + ("" if archive.architecture == stack.architecture else f" ({archive.architecture})"))
+            images[image_name(base.name)] = build_run_base(stack, base, parent, lock, archive, store, mtime)
+    return images
+
+
+def hashes_of(archive: AptArchive, versions: dict[str, str]) -> dict[str, str]:
     return {name: record["SHA256"] for name, record in archive.records(versions).items()}
 
 
@@ -190,7 +205,7 @@ def build_builder(stack: Stack, lock: Lock | None, store: Store, mtime: int) -> 
         if lock and lock.builder and versions != lock.builder:
             changed = sorted(set(versions.items()) ^ set(lock.builder.items()))[:3]
             raise S2IError(f"the builder came out different from the lock: {changed}", "refresh the lock: s2i stack build --update")
-        prune(root, PRUNED + VOLATILE)
+        prune(root, pruned(stack.architecture) + VOLATILE)
         return layer_from_tree(root, store, mtime, "zstd"), versions
 
 
@@ -218,7 +233,8 @@ def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -
     if not stack.builder.image:
         log("building the builder with mmdebstrap")
         builder_layer, builder_versions = build_builder(stack, lock, store, mtime)
-    lock = Lock(run_versions, builder_versions, _hashes(archive, run_versions), _hashes(archive, builder_versions))
+    lock = Lock(run_versions, builder_versions, hashes_of(archive, run_versions), hashes_of(archive, builder_versions),
+                previous.foreign_run if previous else {}, previous.foreign_sha256 if previous else {})
     if update and previous:
         changed = lock_changes({**previous.builder, **previous.run}, {**lock.builder, **lock.run})
         log(f"{stack.lock_path.name}: {len(changed)} package versions changed" + (": " + "; ".join(changed[:20]) if changed else ""))
@@ -226,12 +242,7 @@ def build_stack(stack: Stack, store: Store, archive: AptArchive, update: bool) -
     if builder_layer:
         changes = ConfigChanges(env=(("PATH", PATH), *stack.builder.env), labels=stack_labels(stack, "builder", lock), created_by="s2i stack build: builder")
         images["builder"] = append_layers(empty_image(architecture=stack.architecture), [builder_layer], changes, created=mtime)
-    for base in sorted(stack.bases.values(), key=lambda b: len(stack.base_chain(b.name))):
-        if base.kind != "packages":
-            continue
-        parent = images[image_name(base.extends)] if base.extends else empty_image(architecture=stack.architecture)
-        log(f"building run base {base.name}")
-        images[image_name(base.name)] = build_run_base(stack, base, parent, lock, archive, store, mtime)
+    images.update(build_run_bases(stack, lock, archive, store, mtime, images))
     if update or not stack.lock_path.exists():
         write_lock(stack.lock_path, lock)
     return BuiltStack(images, lock)

@@ -105,7 +105,8 @@ class AptArchive:
     """apt-get with its own lists, status and .deb cache, so the host's package state never leaks in."""
 
     def __init__(self, cache_dir: Path, architecture: str = "amd64", suite: str = "bookworm", extra_suites: tuple[str, ...] = ()):
-        self.dir = cache_dir / "suites" / "+".join((suite, *extra_suites))  # indexes per suite set; .debs shared
+        # indexes per suite set and architecture (amd64's keep their older name); .debs shared
+        self.dir = cache_dir / "suites" / ("+".join((suite, *extra_suites)) + ("" if architecture == "amd64" else f"@{architecture}"))
         self.architecture = architecture
         self.suite, self.extra_suites = suite, extra_suites
         self.debs = cache_dir / "debs"

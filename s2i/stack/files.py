@@ -12,6 +12,8 @@ from s2i.errors import UsageError
 from s2i.oci.reference import parse_reference
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
+# the Debian architectures a stack may serve, with their GNU triplet (library paths); the OCI name is the Debian one
+TRIPLETS = {"amd64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}
 DEFAULT_STACK = "debian-trixie"  # the newest Debian stable; bookworm (oldstable) serves what only it has
 
 
@@ -25,6 +27,7 @@ class RunBase:
     image: str | None = None
     env: tuple[tuple[str, str], ...] = ()
     nonroot: bool = False  # an image base that has the nonroot user (65532), as s2i's own pushed bases do
+    images: tuple[tuple[str, str], ...] = ()  # an image base's image for each other architecture (a pushed stack's)
 
     @property
     def kind(self) -> str:
@@ -52,6 +55,12 @@ class Stack:
     bases: dict[str, RunBase]
     extra_suites: tuple[str, ...] = ()  # beside `suite`, from the same mirrors (e.g. bookworm-backports)
     toolchains: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (language, versions the builder has)
+    foreign_architectures: tuple[str, ...] = ()  # run bases only, extracted from Debian's packages for them
+
+    @property
+    def architectures(self) -> tuple[str, ...]:
+        """Every architecture the stack's run bases serve, the builder's first."""
+        return (self.architecture, *self.foreign_architectures)
 
     def offers(self, language: str) -> tuple[str, ...]:
         return dict(self.toolchains).get(language, ())
@@ -119,10 +128,28 @@ def _run_base(name: str, table: dict, where: str) -> RunBase:
         parse_reference(table["image"])
         if not isinstance(table.get("nonroot", False), bool):
             raise UsageError(f"{where}: nonroot must be true or false", "write it as nonroot = true")
-        return RunBase(name, image=table["image"], env=_env(table, where), nonroot=table.get("nonroot", False))
+        images = table.get("images", {})
+        if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
+            raise UsageError(f"{where}: images must be a table of references", 'write it as images = { arm64 = "registry/repo@sha256:..." }')
+        for reference in images.values():
+            parse_reference(reference)
+        return RunBase(name, image=table["image"], env=_env(table, where), nonroot=table.get("nonroot", False),
+                       images=tuple(sorted(images.items())))
     if "scratch" in table:
         return RunBase(name)
     return RunBase(name, _strings(table["packages"], f"{where}.packages"), table.get("extends"), env=_env(table, where))
+
+
+def _architectures(data: dict, where: str) -> tuple[str, ...]:
+    """`architectures = ["amd64", "arm64"]` (the builder's first), or the older `architecture = "amd64"`."""
+    if "architectures" in data and "architecture" in data:
+        raise UsageError(f"{where}: give architectures or architecture, not both", 'write it as architectures = ["amd64", "arm64"]')
+    names = _strings(data["architectures"], f"{where}: architectures") if "architectures" in data else (data.get("architecture", "amd64"),)
+    unknown = [name for name in names if not isinstance(name, str) or name not in TRIPLETS]
+    if unknown or not names or len(set(names)) != len(names):
+        raise UsageError(f"{where}: architectures must be distinct names out of {', '.join(TRIPLETS)}, not {', '.join(map(str, names)) or 'none'}",
+                         'write it as architectures = ["amd64", "arm64"], the builder\'s first')
+    return names
 
 
 def load_stack(path: Path) -> Stack:
@@ -149,9 +176,11 @@ def load_stack(path: Path) -> Stack:
     toolchains = data.get("toolchains", {})
     if not isinstance(toolchains, dict):
         raise UsageError(f"{path}: toolchains must be a table", 'write it as toolchains = { go = ["1.24"], python = ["3.13"] }')
-    stack = Stack(path.stem, path, data.get("suite", "bookworm"), data.get("architecture", "amd64"), builder, bases,
+    architectures = _architectures(data, str(path))
+    stack = Stack(path.stem, path, data.get("suite", "bookworm"), architectures[0], builder, bases,
                   _strings(data.get("extra-suites", []), f"{path}: extra-suites"),
-                  tuple(sorted((lang, _strings(versions, f"{path}: toolchains.{lang}")) for lang, versions in toolchains.items())))
+                  tuple(sorted((lang, _strings(versions, f"{path}: toolchains.{lang}")) for lang, versions in toolchains.items())),
+                  architectures[1:])
     for name in bases:
         stack.base_chain(name)
     return stack

@@ -22,10 +22,13 @@ def _strings(values) -> str:
     return "[" + ", ".join(_string(value) for value in values) + "]"
 
 
-def format_stack(stack: Stack, references: dict[str, str]) -> str:
-    """The stack with its builder and package-built bases replaced by `references` (image name -> repo@digest)."""
+def format_stack(stack: Stack, references: dict[str, str], foreign: dict[str, dict[str, str]] | None = None) -> str:
+    """The stack with its builder and package-built bases replaced by `references` (image name -> repo@digest), and by
+    `foreign` (architecture -> image name -> repo@digest) for the other architectures pushed."""
+    foreign = foreign or {}
     lines = [f"# stack {stack.name}, pushed: every image pinned by digest; use it with --stack FILE or stack = \"FILE\" in s2i.toml",
-             f"suite = {_string(stack.suite)}", f"architecture = {_string(stack.architecture)}"]
+             f"suite = {_string(stack.suite)}"]
+    lines.append(f"architectures = {_strings([stack.architecture, *foreign])}" if foreign else f"architecture = {_string(stack.architecture)}")
     if stack.extra_suites:
         lines.append(f"extra-suites = {_strings(stack.extra_suites)}")
     if stack.toolchains:
@@ -37,6 +40,8 @@ def format_stack(stack: Stack, references: dict[str, str]) -> str:
             lines.append("scratch = true")
         elif base.kind == "packages":  # built by s2i: it has the nonroot user
             lines += [f"image = {_string(references[image_name(name)])}", "nonroot = true"]
+            if foreign:
+                lines.append("images = { " + ", ".join(f"{_key(arch)} = {_string(refs[image_name(name)])}" for arch, refs in foreign.items()) + " }")
         else:
             lines.append(f"image = {_string(base.image)}" + ("\nnonroot = true" if base.nonroot else ""))
     return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 from s2i.errors import S2IError, UsageError
 from s2i.files import atomic_write
 
+FOREIGN = "run-"  # [run-arm64]: a table of its own, so readers that know only [run] and [builder] pass over it
 HEADER = "# Exact Debian package versions and .deb SHA256s; written by `s2i stack build --update`, used as is otherwise."
 
 
@@ -21,9 +23,26 @@ class Lock:
     builder: dict[str, str]
     run_sha256: dict[str, str] = field(default_factory=dict)
     builder_sha256: dict[str, str] = field(default_factory=dict)
+    # run-base pins of the stack's other architectures: architecture -> package -> version (and -> sha256)
+    foreign_run: dict[str, dict[str, str]] = field(default_factory=dict)
+    foreign_sha256: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(format_lock(self).encode()).hexdigest()
+        """Of the builder architecture's pins only, so adding another architecture changes no amd64 image."""
+        return "sha256:" + hashlib.sha256(format_lock(self.without_foreign()).encode()).hexdigest()
+
+    def without_foreign(self) -> Lock:
+        return dataclasses.replace(self, foreign_run={}, foreign_sha256={})
+
+    def for_architecture(self, architecture: str) -> Lock | None:
+        """Another architecture's run-base pins as a lock of their own (its digest labels that architecture's bases)."""
+        if architecture not in self.foreign_run:
+            return None
+        return Lock(self.foreign_run[architecture], {}, self.foreign_sha256.get(architecture, {}))
+
+    def with_architecture(self, architecture: str, pins: Lock) -> Lock:
+        return dataclasses.replace(self, foreign_run={**self.foreign_run, architecture: pins.run},
+                                   foreign_sha256={**self.foreign_sha256, architecture: pins.run_sha256})
 
 
 def _section(table: object, where: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -50,12 +69,18 @@ def read_lock(path: Path) -> Lock | None:
         raise UsageError(f"{path}: {exc}", f"regenerate it: s2i stack build {path.stem} --update") from None
     run, run_sha256 = _section(data.get("run"), f"{path} [run]")
     builder, builder_sha256 = _section(data.get("builder"), f"{path} [builder]")
-    return Lock(run, builder, run_sha256, builder_sha256)
+    foreign_run, foreign_sha256 = {}, {}
+    for key in sorted(key for key in data if key.startswith(FOREIGN)):
+        foreign_run[key[len(FOREIGN):]], foreign_sha256[key[len(FOREIGN):]] = _section(data[key], f"{path} [{key}]")
+    return Lock(run, builder, run_sha256, builder_sha256, foreign_run, foreign_sha256)
 
 
 def format_lock(lock: Lock) -> str:
+    """[run] and [builder] (the builder's architecture), then a [run-ARCH] per other architecture, each sorted."""
     lines = [HEADER, ""]
-    for section, versions, hashes in (("run", lock.run, lock.run_sha256), ("builder", lock.builder, lock.builder_sha256)):
+    sections = [("run", lock.run, lock.run_sha256), ("builder", lock.builder, lock.builder_sha256)]
+    sections += [(FOREIGN + arch, lock.foreign_run[arch], lock.foreign_sha256.get(arch, {})) for arch in sorted(lock.foreign_run)]
+    for section, versions, hashes in sections:
         lines.append(f"[{section}]")
         for name, version in sorted(versions.items()):
             pin = f'version = "{version}"' + (f', sha256 = "{hashes[name]}"' if name in hashes else "")

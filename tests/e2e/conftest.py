@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from s2i.stack.files import DEFAULT_STACK
+from tests.e2e.emulation import arm64_emulation  # noqa: F401 (a fixture: arm64 binaries run here through qemu-user)
 from tests.e2e.helpers import Registry, build_static
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
