@@ -16,7 +16,7 @@ from s2i.build.git import git_info
 from s2i.build.packages import PackageIndex
 from s2i.build.plan import make_plan
 from s2i.build.platform_build import Built, Shared, build_platform
-from s2i.build.platforms import check_cross, check_targets, cross_packages
+from s2i.build.platforms import check_cross, check_targets, cross_packages, parse_platforms
 from s2i.build.proxy import announce_proxies
 from s2i.build.remote_cache import parse_cache_repo
 from s2i.build.runtime import RuntimeChoice, choose_runtime
@@ -51,7 +51,7 @@ class BuildOptions:
     labels: tuple[tuple[str, str], ...] = ()  # --label: win over the buildpack's
     annotations: tuple[tuple[str, str], ...] = ()  # --annotation: manifest annotations, win over s2i's
     isolation: str = "auto"  # see s2i.build.isolation.choose
-    platforms: tuple[dict, ...] = ({"os": "linux", "architecture": "amd64"},)  # several: an image each, and their index
+    platforms: tuple[dict, ...] = ()  # --platform; none: s2i.toml's [build] platforms, else the host's. Several: an image each, and their index
 
 
 def default_destination(app: Path) -> str:
@@ -62,11 +62,12 @@ def build(options: BuildOptions, context: Context) -> Published:
     """One image for one platform (as before --platform); an image per platform and their index for several."""
     app = options.app
     destination = parse_destination(options.destination or default_destination(app), options.tags)
-    if len(options.platforms) > 1 and options.sbom_file:
-        raise UsageError("--sbom FILE takes one platform's SBOM", "build one --platform with --sbom, or fetch each with s2i sbom IMAGE --platform P")
     prepare_destination(destination, context)
     cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
+    platforms = options.platforms or parse_platforms(config.platforms)
+    if len(platforms) > 1 and options.sbom_file:
+        raise UsageError("--sbom FILE takes one platform's SBOM", "build one --platform with --sbom, or fetch each with s2i sbom IMAGE --platform P")
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -81,7 +82,7 @@ def build(options: BuildOptions, context: Context) -> Published:
         log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
         settings = check_settings(buildpack, config.settings)
         stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
-        targets = check_targets(options.platforms, stack, buildpack.name)
+        targets = check_targets(platforms, stack, buildpack.name)
         if runtime:
             log(f"runtime: {runtime.describe()}")
         packages = PackageIndex(stack, store)
@@ -134,7 +135,7 @@ def _publish_index(destination, targets, built: list[Built], options: BuildOptio
     for target, one in zip(targets, built):
         log(f"{target.name}: {one.image.digest}")
         _push_sbom(destination, one, options, context, store)
-    published = write_index(destination, [one.image for one in built], context, options.tags)
+    published = write_index(destination, [one.image for one in built], context)  # the destination carries the tags
     images = tuple((target.name, one.image.digest) for target, one in zip(targets, built))
     return IndexPublished(**{f.name: getattr(published, f.name) for f in fields(Published)}, images=images)
 

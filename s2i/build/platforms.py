@@ -1,6 +1,6 @@
 """`s2i build --platform`: which platforms a build may target and what building for one changes; pure, no IO.
 
-The builder always runs on the stack's own architecture; another architecture is cross-compiled: Go by
+The builder always runs on the stack's first architecture; another of its architectures is cross-compiled: Go by
 GOARCH, C with Debian's cross toolchain added to the builder. A platform s2i cannot build for is refused
 here, in one line, before anything is downloaded.
 """
@@ -56,15 +56,9 @@ def parse_platforms(values: tuple[str, ...] | list[str]) -> tuple[dict, ...]:
     return tuple(platforms)
 
 
-def stack_architectures(stack: Stack) -> tuple[str, ...]:
-    """What the stack has run bases for: its `architectures` when it lists them, else its own and arm64 (by extraction)."""
-    listed = getattr(stack, "architectures", None)
-    return tuple(listed) if listed else tuple(dict.fromkeys((stack.architecture, "arm64")))
-
-
 def check_targets(platforms: tuple[dict, ...], stack: Stack, buildpack: str) -> tuple[Target, ...]:
     """The targets, or a one-line refusal naming what s2i builds for."""
-    offered = [arch for arch in stack_architectures(stack) if arch in TARGETS]
+    offered = [arch for arch in stack.architectures if arch in TARGETS]
     targets = []
     for platform in platforms:
         name = "/".join(v for v in (platform["os"], platform["architecture"], platform.get("variant", "")) if v)

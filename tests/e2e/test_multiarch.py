@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import shutil
 import tarfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from s2i.errors import EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.helpers import run_cmd, skopeo_inspect
+from tests.e2e.helpers import registry_uploads, run_cmd, run_image, skopeo_inspect, start_image
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples"
@@ -43,6 +46,65 @@ def image_files(reference: str, tmp_path: Path, digest: str | None = None) -> tu
 def machine(header: bytes) -> str:
     assert header[:4] == b"\x7fELF", header[:4]
     return MACHINES.get(int.from_bytes(header[18:20], "little"), "other")
+
+
+def http_get(url: str, timeout: float = 30) -> str:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def what_it_does(reference: str, example: str) -> str:
+    """c-hello's output; go-httpd's answer to a GET on its port."""
+    if example == "c-hello":
+        result = run_image(f"docker://{reference}", timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=60):
+        return http_get("http://127.0.0.1:8080/")
+
+
+@pytest.mark.parametrize("example, expected", [("go-httpd", "hello from go-httpd\n"), ("c-hello", "hello world\n")])
+def test_one_command_builds_amd64_and_arm64_into_an_index(builder, registry, tmp_path, arm64_emulation, example, expected):
+    app = app_copy(tmp_path, example)
+    ref = f"{registry.host}/multi/{example}:1"
+    args = ("build", app, ref, "--platform", "linux/amd64", "--platform", "linux/arm64", "--json")
+    started = time.monotonic()
+    result = builder(*args, timeout=1200)
+    cold = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    raw = run_cmd(["skopeo", "inspect", "--raw", f"docker://{ref}"]).stdout.encode()
+    index = json.loads(raw)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    children = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]}
+    assert list(children) == ["linux/amd64", "linux/arm64"]
+    assert out["schema"] == 1 and out["digest"] == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert out["platforms"] == [{"platform": name, "digest": digest} for name, digest in children.items()]
+    repo = f"{registry.host}/multi/{example}"
+    manifests = {name: skopeo_inspect(f"docker://{repo}@{digest}", raw=True) for name, digest in children.items()}
+    assert manifests["linux/amd64"]["layers"][-1] != manifests["linux/arm64"]["layers"][-1]  # each its own program
+    for name, digest in children.items():
+        config, files = image_files(f"{repo}@{digest}", tmp_path)
+        assert f"{config['os']}/{config['architecture']}" == name
+        program = files["/app/go-httpd" if example == "go-httpd" else "/app/hello"]
+        assert machine(program) == {"linux/amd64": "x86-64", "linux/arm64": "aarch64"}[name]
+        assert what_it_does(f"{repo}@{digest}", example) == expected  # arm64 through qemu-user
+    before = len(registry.requests())
+    started = time.monotonic()
+    again = builder(*args, timeout=1200)
+    warm = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["digest"] == out["digest"]
+    data, _ = registry_uploads(registry.requests()[before:])
+    assert data == []  # the same two images, SBOMs and index: nothing new uploaded
+    print(f"\n{example} amd64+arm64: cold {cold:.1f}s, warm {warm:.1f}s")
 
 
 def test_go_cross_compiles_for_arm64(builder, registry, tmp_path):

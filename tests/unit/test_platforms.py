@@ -110,3 +110,14 @@ def test_only_build_takes_several_platforms():
     with pytest.raises(UsageError, match="s2i copy takes one --platform"):
         one_platform(("linux/amd64,linux/arm64",), "copy")
     assert one_platform(("linux/amd64,linux/arm64",), "build") == {"os": "linux", "architecture": "amd64"}
+
+
+def test_s2i_toml_lists_platforms_under_build(tmp_path):
+    from s2i.build.config import load_app_config
+
+    (tmp_path / "s2i.toml").write_text('[build]\nplatforms = ["linux/amd64", "linux/arm64"]\nmain = "./cmd/x"\n')
+    config = load_app_config(tmp_path)
+    assert config.platforms == ("linux/amd64", "linux/arm64") and config.settings == {"main": "./cmd/x"}
+    (tmp_path / "s2i.toml").write_text('[build]\nplatforms = "linux/arm64"\n')
+    with pytest.raises(UsageError, match="build.platforms must be a list of strings"):
+        load_app_config(tmp_path)
