@@ -16,7 +16,7 @@ from s2i.build.git import git_info
 from s2i.build.packages import PackageIndex
 from s2i.build.plan import make_plan
 from s2i.build.platform_build import Built, Shared, build_platform
-from s2i.build.platforms import check_cross, check_targets, cross_packages, parse_platforms
+from s2i.build.platforms import Target, check_cross, check_targets, cross_packages, parse_platforms
 from s2i.build.proxy import announce_proxies
 from s2i.build.remote_cache import parse_cache_repo
 from s2i.build.runtime import RuntimeChoice, choose_runtime
@@ -96,19 +96,26 @@ def build(options: BuildOptions, context: Context) -> Published:
         announce_proxies(dict(plan.build_env), options.network)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         shared = Shared(options, config, stack, plan, packages, store, cache_repo, log_handle)
-        built = []
-        for number, target in enumerate(targets):
-            # each platform builds in its own copy: a second build must not find the first one's objects "up to date"
-            where = work if number == 0 else work / target.architecture
-            if number:
-                (where / "workspace").mkdir(parents=True)
-                filtered_source(app, where / "workspace", config, options.secrets)
-            if len(targets) > 1:
-                log(f"building for {target.name}")
-            built.append(build_platform(shared, target, context, where / "workspace", where, cross_packages(target, stack, decision)))
+        built = _build_each(shared, targets, decision, context, work)
     if len(targets) == 1:
         return _publish(destination, built[0], options, context, store)
     return _publish_index(destination, targets, built, options, context, store)
+
+
+def _build_each(shared: Shared, targets: tuple[Target, ...], decision: dict, context: Context, work: Path) -> list[Built]:
+    """Each platform's image, the first built in the tree detection read, the others each in a fresh copy of the source."""
+    built = []
+    for number, target in enumerate(targets):
+        # its own copy: a second platform's build must not find the first one's objects "up to date"
+        where = work if number == 0 else work / target.architecture
+        if number:
+            (where / "workspace").mkdir(parents=True)
+            filtered_source(shared.options.app, where / "workspace", shared.config, shared.options.secrets)
+        if len(targets) > 1:
+            log(f"building for {target.name}")
+        extra = cross_packages(target, shared.stack, decision)
+        built.append(build_platform(shared, target, context, where / "workspace", where, extra))
+    return built
 
 
 def _publish(destination, built: Built, options: BuildOptions, context: Context, store: Store) -> Published:
