@@ -29,7 +29,7 @@ from s2i.oci.types import ANNOTATION_CREATED
 from s2i.progress import log
 from s2i.sbom.make import image_sbom
 from s2i.store import Store
-from s2i.transports import Context, Published, prepare_destination, write_image
+from s2i.transports import Context, Published, prepare_destination, transport_for, write_image
 from s2i.transports.registry.referrers import artifact, push_referrer
 
 
@@ -66,8 +66,8 @@ def build(options: BuildOptions, context: Context) -> Published:
     cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
     platforms = options.platforms or parse_platforms(config.platforms)
-    if len(platforms) > 1 and options.sbom_file:
-        raise UsageError("--sbom FILE takes one platform's SBOM", "build one --platform with --sbom, or fetch each with s2i sbom IMAGE --platform P")
+    if len(platforms) > 1:
+        _check_several(destination, platforms, options)
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -100,6 +100,15 @@ def build(options: BuildOptions, context: Context) -> Published:
     if len(targets) == 1:
         return _publish(destination, built[0], options, context, store)
     return _publish_index(destination, targets, built, options, context, store)
+
+
+def _check_several(destination, platforms: tuple[dict, ...], options: BuildOptions) -> None:
+    """Refusals of a multi-platform build that need no detection: before any work."""
+    if not hasattr(transport_for(destination), "write_index"):
+        raise UsageError(f"{destination} holds one image, not an index of {len(platforms)} platforms",
+                         "build one --platform, or write to a registry, oci:DIR[:TAG] or store:NAME")
+    if options.sbom_file:
+        raise UsageError("--sbom FILE takes one platform's SBOM", "build one --platform with --sbom, or fetch each with s2i sbom IMAGE --platform P")
 
 
 def _build_each(shared: Shared, targets: tuple[Target, ...], decision: dict, context: Context, work: Path) -> list[Built]:

@@ -150,3 +150,16 @@ def test_unsupported_cross_case_fails_before_building(s2i, registry, tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("s2i: error")]
     assert errors[0].startswith("s2i: error: cannot build against musl for linux/arm64: Debian has no musl cross toolchain"), result.stderr
     assert_nothing_fetched(s2i, result)
+
+
+def test_a_destination_holding_one_image_is_refused_before_any_work(s2i, tmp_path):
+    app = app_copy(tmp_path, "go-httpd")
+    (app / "s2i.toml").write_text('[build]\nplatforms = ["linux/amd64", "linux/arm64"]\n')  # from s2i.toml as from the flag
+    archive = tmp_path / "out.tar"
+    result = s2i("build", app, f"docker-archive:{archive}")
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.splitlines()[-1] == (
+        f"s2i: error: docker-archive:{archive} holds one image, not an index of 2 platforms "
+        "(build one --platform, or write to a registry, oci:DIR[:TAG] or store:NAME)")
+    assert not archive.exists()
+    assert_nothing_fetched(s2i, result)
