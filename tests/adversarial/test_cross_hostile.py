@@ -14,7 +14,8 @@ def test_a_makefile_calling_the_host_compiler_by_path_ships_nothing(builder, reg
     app = tmp_path / "app"
     app.mkdir()
     (app / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
-    (app / "Makefile").write_text("hello: hello.c\n\t/usr/bin/gcc -static -o hello hello.c\n")
+    # its own PATH too: the cross wrappers' `as` would otherwise stop the host gcc (a failed build, also nothing shipped)
+    (app / "Makefile").write_text("hello: hello.c\n\tenv PATH=/usr/bin:/bin /usr/bin/gcc -static -o hello hello.c\n")
     before = len(registry.requests())
     result = builder("build", app, f"{registry.host}/wrong:1", "--platform", "linux/amd64,linux/arm64", "--run-image", "scratch",
                      timeout=900)
