@@ -163,3 +163,22 @@ def test_a_destination_holding_one_image_is_refused_before_any_work(s2i, tmp_pat
         "(build one --platform, or write to a registry, oci:DIR[:TAG] or store:NAME)")
     assert not archive.exists()
     assert_nothing_fetched(s2i, result)
+
+
+def test_a_cmake_program_cross_compiles_and_runs_under_qemu(builder, registry, tmp_path, arm64_emulation):
+    """CMake is told the target system; its program runs on the arm64 `static` base as the amd64 one does."""
+    app = tmp_path / "apps" / "cmake-hello"
+    app.mkdir(parents=True)
+    (app / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(cmhello C)\nadd_executable(cmhello main.c)\n"
+                                        "install(TARGETS cmhello)\n")
+    (app / "main.c").write_text('#include <stdio.h>\nint main(void) { printf("hello from cmake\\n"); return 0; }\n')
+    ref = f"{registry.host}/multi/cmake:1"
+    result = builder("build", app, ref, "--platform", "linux/amd64,linux/arm64", "--json", timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64" in result.stderr
+    children = {item["platform"]: item["digest"] for item in json.loads(result.stdout)["platforms"]}
+    for name, digest in children.items():
+        reference = f"{registry.host}/multi/cmake@{digest}"
+        _, files = image_files(reference, tmp_path)
+        assert machine(files["/app/cmhello"]) == {"linux/amd64": "x86-64", "linux/arm64": "aarch64"}[name]
+        assert run_image(f"docker://{reference}", timeout=120).stdout == "hello from cmake\n"
