@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from s2i.errors import EXIT_USAGE
+from s2i.errors import EXIT_BUILD, EXIT_USAGE
 from tests.e2e.conftest import REPO_ROOT
 from tests.e2e.helpers import registry_uploads, run_cmd, run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import http_get
@@ -182,3 +182,14 @@ def test_a_cmake_program_cross_compiles_and_runs_under_qemu(builder, registry, t
         _, files = image_files(reference, tmp_path)
         assert machine(files["/app/cmhello"]) == {"linux/amd64": "x86-64", "linux/arm64": "aarch64"}[name]
         assert run_image(f"docker://{reference}", timeout=120).stdout == "hello from cmake\n"
+
+
+def test_a_configure_that_finds_less_for_arm64_stops_before_compiling(builder, registry, tmp_path):
+    """c-autotools uses zlib, which the builder has for amd64 only: the arm64 build says so instead of shipping without it."""
+    app = Path(shutil.copytree(REPO_ROOT / "tests" / "apps" / "c-autotools", tmp_path / "apps" / "c-autotools"))
+    before = len(registry.requests())
+    result = builder("build", app, f"{registry.host}/multi/zinfo:1", "--platform", "linux/amd64,linux/arm64", timeout=900)
+    assert result.returncode == EXIT_BUILD, result.stderr
+    assert ("s2i: error: the linux/arm64 build would lose what the host's finds (-lz, HAVE_ZLIB_H): s2i has only the builder's "
+            "own libraries; build for the host's platform only") in result.stderr
+    assert not [r for r in registry.requests()[before:] if r.method in ("PUT", "POST")]

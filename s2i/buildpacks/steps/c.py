@@ -14,6 +14,7 @@ from .c_output import PREFIX, in_bin, scan
 
 MUSL_BIN = "/tmp/musl/bin"
 MUSL_TREE = "/tmp/musl-tree"
+HOST_TREE = "/tmp/host-tree"  # a cross build's host configure, only to compare what each found
 INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
 JOBS = str(min(os.cpu_count() or 1, 4))
@@ -166,11 +167,13 @@ def build_tree(step: dict) -> tuple[str, dict]:
     """Build; (tree, env) of the build that worked. A failure ends the step with its first error line."""
     if step["regenerate"]:
         run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
-    env = c_cross.setup(step["cross"]) if step.get("cross") else toolchain("glibc")
+    if step.get("cross"):  # static against the target's glibc (c_cross): Debian has no musl cross toolchain
+        env = cross_configured(step)
+        run_or_stop(compile_commands(step, env), "/workspace", env)
+        return "/workspace", env
+    env = toolchain("glibc")
     state = "glibc"
-    if step.get("cross"):
-        state = "glibc"  # static against the target's glibc (c_cross): Debian has no musl cross toolchain
-    elif step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
+    if step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
         print("building against glibc" + (": musl has no C++ library here" if step["libc"] != "glibc" else " ([build] libc)"), flush=True)
     else:
         state = try_musl(step, env)
@@ -181,6 +184,26 @@ def build_tree(step: dict) -> tuple[str, dict]:
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
     return "/workspace", env
+
+
+def cross_configured(step: dict) -> dict:
+    """Configure for the target, and for the host in a copy: what only the builder's own libraries gave (zlib, ...)
+    stops the build before compiling, rather than an arm64 program that quietly lacks it."""
+    host_env = toolchain("glibc")
+    commands = configure_commands(step, "/workspace", host_env)
+    if commands:
+        shutil.copytree("/workspace", HOST_TREE, symlinks=True)
+        try:
+            run_all(configure_commands(step, HOST_TREE, host_env), HOST_TREE, host_env)
+        except Failed:
+            commands = []  # nothing to compare with: the target's own configure says what it says
+    env = c_cross.setup(step["cross"])
+    run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
+    lost = c_program.dropped(features(step, HOST_TREE), features(step, "/workspace")) if commands else []
+    if lost:
+        raise common.StepError(f"error: the linux/{step['cross']['architecture']} build would lose what the host's finds "
+                               f"({', '.join(lost[:10])}): s2i has only the builder's own libraries; build for the host's platform only")
+    return env
 
 
 def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
