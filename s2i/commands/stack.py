@@ -13,10 +13,10 @@ from s2i.stack.build import image_name, store_ref
 from s2i.stack.files import find_stack, load_stack, stacks_dir
 from s2i.files import atomic_write
 from s2i.stack.handout import format_stack
-from s2i.stack.foreign import build_foreign, check_serves, stored_foreign
+from s2i.stack.foreign import build_foreign, check_serves, foreign_ref, stored_foreign
 from s2i.stack.images import archive_for, build_and_save, stored_stack
 from s2i.store import Store
-from s2i.transports import Context, write_image
+from s2i.transports import Context, write_image, write_index
 from s2i.transports.local import load_image
 
 
@@ -48,7 +48,7 @@ def architectures(stack, platforms: str | None, update: bool) -> list[str]:
 def _images_for(stack, architecture: str, store: Store, update: bool) -> dict[str, Image]:
     """One architecture's images: as stored when built from the current lock, else built now."""
     foreign = architecture != stack.architecture
-    images = None if update else stored_foreign(stack, architecture, store) if foreign else stored_stack(stack, store)
+    images = None if update else (stored_foreign(stack, architecture, store) if foreign else stored_stack(stack, store))
     if images is not None:
         log(f"stack {stack.name} ({architecture}): the store holds it built from {stack.lock_path.name}; using it (--update builds it afresh)")
         return images
@@ -70,10 +70,11 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
     if write_stack and stack.architecture not in wanted:
         raise UsageError(f"--write-stack needs the builder's platform, linux/{stack.architecture}", f"add it: --platform linux/{stack.architecture},...")
     store = Store()
-    results, pushed = [], {}
+    results, pushed, images_by_platform = [], {}, {}
     for architecture in wanted:
         suffix = "" if architecture == stack.architecture else f"-{architecture}"  # amd64's tags stay as they were
-        for image_name_, image in _images_for(stack, architecture, store, update).items():
+        images_by_platform[architecture] = _images_for(stack, architecture, store, update)
+        for image_name_, image in images_by_platform[architecture].items():
             entry = {"image": image_name_, "platform": f"linux/{architecture}", "digest": image.digest, "size": image.size,
                      "uncompressedSize": store.uncompressed_size([l.diff_id for l in image.layers])}
             if push_prefix:
@@ -83,6 +84,8 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
                 entry["reference"] = published.reference
                 log(f"pushed {published.reference}")
             results.append(entry)
+    if push_prefix and len(wanted) > 1:
+        push_indexes(stack, push_prefix, results, images_by_platform, context)
     if write_stack:
         by_platform: dict[str, dict[str, str]] = {}
         for entry in results:
@@ -91,6 +94,32 @@ def build(name: str | None, push_prefix: str | None, update: bool, context: Cont
         atomic_write(write_stack, format_stack(stack, own, by_platform).encode())
         log(f"wrote {write_stack}: stack {stack.name} by reference, usable with --stack {write_stack}")
     return results
+
+
+def push_indexes(stack, push_prefix: str, results: list[dict], images: dict[str, dict[str, Image]], context: Context) -> None:
+    """Each run base built for several architectures gets an index under the stack's tag, naming every one (pushed already)."""
+    for name in images[stack.architecture]:
+        children = [by_name[name] for by_name in images.values() if name in by_name]
+        if len(children) > 1:
+            published = write_index(RegistryLocation(parse_reference(f"{push_prefix}/{name}:{stack.name}")), children, context)
+            for entry in results:
+                if entry["image"] == name:
+                    entry["index"] = published.reference
+            log(f"pushed {published.reference} (an index: {', '.join(images)})")
+
+
+def _stored(store: Store, entry: dict, ref: str) -> dict:
+    local = load_image(store, ref)
+    if local:
+        entry.update(digest=local.digest, size=local.size, uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
+    return entry
+
+
+def _foreign_entries(stack, store: Store) -> dict[str, list[dict]]:
+    """The package-built run bases of each other architecture (arm64), as the store holds them."""
+    return {arch: [_stored(store, {"name": name, "kind": base.kind}, foreign_ref(stack, arch, image_name(name)))
+                   for name, base in stack.bases.items() if base.kind == "packages"]
+            for arch in stack.foreign_architectures}
 
 
 def list_stacks(store: Store | None = None) -> list[dict]:
@@ -105,13 +134,11 @@ def list_stacks(store: Store | None = None) -> list[dict]:
             reference = stack.reference_of(name)
             if reference:
                 entry["image"] = reference
-            else:
-                local = load_image(store, store_ref(stack, image_name(name))) if kind != "scratch" else None
-                if local:
-                    entry.update(digest=local.digest, size=local.size,
-                                 uncompressedSize=store.uncompressed_size([l.diff_id for l in local.layers]))
+            elif kind != "scratch":
+                _stored(store, entry, store_ref(stack, image_name(name)))
             images.append(entry)
         stacks.append({"stack": stack.name, "path": str(path), "locked": stack.lock_path.exists(), "images": images,
+                       "architectures": list(stack.architectures), "otherArchitectures": _foreign_entries(stack, store),
                        "toolchains": {language: list(versions) for language, versions in stack.toolchains}})
     if not stacks:
         raise UsageError(f"no stacks in {stacks_dir()}", "add a stacks/<name>.toml")
@@ -123,13 +150,15 @@ def format_stacks(stacks: list[dict]) -> str:
     for stack in stacks:
         offers = "; ".join(f"{language} {' '.join(versions)}" for language, versions in stack["toolchains"].items())
         lines.append(f"{stack['stack']}  ({stack['path']}{', locked' if stack['locked'] else ''}){'  offers ' + offers if offers else ''}")
-        for image in stack["images"]:
+        rows = [(image, "") for image in stack["images"]]
+        rows += [(image, arch) for arch, images in stack.get("otherArchitectures", {}).items() for image in images]
+        for image, arch in rows:
             if "image" in image:
                 detail = f"by reference: {image['image']}"
             elif "digest" in image:
                 size = image["uncompressedSize"]
                 detail = f"{image['digest'][:19]}  {image['size'] / 1e6:7.1f} MB compressed" + (f", {size / 1e6:.1f} MB unpacked" if size else "")
             else:
-                detail = "empty" if image["kind"] == "scratch" else "not built (s2i stack build)"
-            lines.append(f"  {image['name']:<10} {image['kind']:<9} {detail}")
+                detail = "empty" if image["kind"] == "scratch" else "not built (s2i stack build" + (f" --platform linux/{arch})" if arch else ")")
+            lines.append(f"  {image['name'] + ('/' + arch if arch else ''):<12} {image['kind']:<9} {detail}")
     return "\n".join(lines)

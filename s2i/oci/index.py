@@ -24,6 +24,7 @@ from s2i.oci.types import (
 
 MAX_CHILDREN = 128  # more platforms than any real index has; each one costs fetches, so a hostile index cannot make thousands
 UNKNOWN = ("unknown", "unknown")  # buildkit's attestation manifests: several per index, so never duplicates
+ATTESTATION = ("vnd.docker.reference.type", "attestation-manifest")  # its config is a placeholder, said buildkit
 
 
 def platform_of(image: Image) -> dict:
@@ -126,18 +127,10 @@ def check_child(descriptor: Descriptor, image: Image, where: str) -> None:
     if image.media_type != descriptor.media_type:
         raise S2IError(f"{where}: manifest is a {shorten(image.media_type)}, the index says {shorten(descriptor.media_type)}", MALFORMED)
     claimed, config = descriptor.platform, image.config
+    if descriptor.annotations.get(ATTESTATION[0]) == ATTESTATION[1] and (claimed["os"], claimed["architecture"]) == UNKNOWN:
+        return
     variant = claimed.get("variant") and config.get("variant")
     if (config.get("os"), config.get("architecture")) != (claimed["os"], claimed["architecture"]) or variant and variant != claimed["variant"]:
         found = "/".join(str(config.get(key)) for key in ("os", "architecture"))
         raise S2IError(f"{where}: index says {platform_text(claimed)}, the image's config says {shorten(found)}", MALFORMED)
 
-
-def pick(index: ImageIndex, platform: dict) -> Image:
-    """The child for os/arch (and variant, when asked for); one line listing what there is otherwise."""
-    for entry, child in zip(index.entries, index.children):
-        found = entry.platform
-        if (found["os"], found["architecture"]) == (platform["os"], platform["architecture"]):
-            if not platform.get("variant") or found.get("variant") == platform["variant"]:
-                return child
-    available = ", ".join(platform_text(entry.platform) for entry in index.entries)
-    raise S2IError(f"no {platform_text(platform)} image in the index", f"choose one with --platform: {available}")

@@ -79,7 +79,7 @@ def ensure_stack_image(stack: Stack, name: str, context: Context, store: Store, 
 def foreign_stack_image(stack: Stack, name: str, context: Context, store: Store, architecture: str) -> Image:
     """A run base for another architecture than the builder's: Debian's packages for it, extracted (no emulation)."""
     if name == "builder":
-        raise UsageError(f"stack {stack.name} has a {stack.architecture} builder only, not {architecture}",
+        raise UsageError(f"stack {stack.name}'s builder is {stack.architecture} only, not {architecture}",
                          f"cross builds run on the {stack.architecture} builder: ask for it without an architecture")
     check_serves(stack, architecture)
     if name not in stack.bases:

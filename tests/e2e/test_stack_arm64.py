@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from s2i.stack.files import DEFAULT_STACK
+from s2i.stack.files import DEFAULT_STACK, load_stack
+from s2i.stack.handout import format_stack
+from s2i.stack.images import ensure_stack_image
+from s2i.store import Store
+from s2i.transports import Context
+from s2i.transports.registry.client import Registries
 from tests.e2e.conftest import REPO_ROOT, S2I
 from tests.e2e.helpers import Registry, run_image, skopeo_inspect
 
@@ -38,6 +43,14 @@ class Arm64Stack:
         shutil.copytree(self.runner.cache / "s2i" / "debian", runner.cache / "s2i" / "debian")
         return runner
 
+    def with_lock(self, tmp_path: Path, runner_name: str, edit) -> tuple[S2I, dict, Path]:
+        """A runner with the .debs, and a copy of the stacks whose lock `edit` (text -> text) rewrote."""
+        stacks = tmp_path / "stacks"
+        shutil.copytree(self.stacks, stacks)
+        lock = stacks / f"{STACK}.lock"
+        lock.write_text(edit(lock.read_text()))
+        return self.runner_with_debs(runner_name), {"S2I_STACKS_DIR": str(stacks)}, lock
+
 
 @pytest.fixture(scope="module")
 def arm64_stack(tmp_path_factory):
@@ -59,6 +72,10 @@ def test_the_python_run_base_runs_arm64_python_with_ssl(arm64_stack, arm64_emula
     result = run_image(image, args=["python3", "-c", "import platform, ssl; print(platform.machine(), ssl.OPENSSL_VERSION)"], timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("aarch64 OpenSSL 3."), result.stdout
+    # the C extensions load their arm64 libraries from the base (a missing one would fail the import)
+    code = "import json, sqlite3, zlib, ctypes, lzma, bz2, uuid; print('imports ok', sqlite3.sqlite_version)"
+    result = run_image(image, args=["/usr/bin/python3", "-c", code], timeout=120)
+    assert result.stdout.startswith("imports ok 3."), result.stderr
 
 
 def test_the_base_has_the_arm64_loader_and_says_arm64(arm64_stack, arm64_emulation):
@@ -97,20 +114,80 @@ def test_a_tampered_deb_in_the_cache_is_never_extracted(arm64_stack):
         name: entry["digest"] for name, entry in arm64_stack.results.items()}
 
 
-def test_a_lock_pinning_other_content_is_refused_and_nothing_is_stored(arm64_stack, tmp_path):
-    runner = arm64_stack.runner_with_debs("relocked")
-    stacks = tmp_path / "stacks"
-    shutil.copytree(arm64_stack.stacks, stacks)
-    lock = stacks / f"{STACK}.lock"
-    text = lock.read_text()
-    arm64 = text.index("[run-arm64]")
-    start = text.index('"libc6" = { version', arm64)
+def other_libc_content(text: str) -> str:
+    start = text.index('"libc6" = { version', text.index("[run-arm64]"))
     sha = text.index('sha256 = "', start) + len('sha256 = "')
-    lock.write_text(text[:sha] + "0" * 64 + text[sha + 64:])
-    result = runner("stack", "build", STACK, *ARM64, env={"S2I_STACKS_DIR": str(stacks)}, timeout=600)
+    return text[:sha] + "0" * 64 + text[sha + 64:]
+
+
+def test_a_lock_pinning_other_content_is_refused_and_nothing_is_stored(arm64_stack, tmp_path):
+    runner, env, lock = arm64_stack.with_lock(tmp_path, "relocked", other_libc_content)
+    edited = lock.read_text()
+    result = runner("stack", "build", STACK, *ARM64, env=env, timeout=600)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines()[-1] == (
         f"s2i: error: {STACK}.lock: the archive serves different content for libc6 than the lock records (check the host's "
         "apt sources (a mirror serving altered packages?), or re-resolve: s2i stack build --update)")
-    assert not (runner.cache / "s2i" / "refs").exists() or not any((runner.cache / "s2i" / "refs").rglob("*"))
-    assert lock.read_text() == text[:sha] + "0" * 64 + text[sha + 64:]  # the lock is left as it was
+    store = runner.cache / "s2i"
+    stored = [p.relative_to(store) for p in store.rglob("*") if p.is_file() and p.relative_to(store).parts[0] not in ("debian", ".lock")]
+    assert stored == []  # no ref, no blob: only the apt indexes and .debs copied in (and the store's lock file)
+    assert lock.read_text() == edited  # the lock is left as it was
+
+
+def test_a_pushed_stack_file_hands_out_the_arm64_bases_by_digest(arm64_stack, tmp_path):
+    stack = load_stack(arm64_stack.stacks / f"{STACK}.toml")
+    pushed = {name: entry["reference"] for name, entry in arm64_stack.results.items()}
+    amd64 = {name: f"{arm64_stack.registry.host}/stacks/{name}@sha256:{'0' * 64}" for name in ("builder", *pushed)}  # never read here
+    handout = tmp_path / "golden.toml"
+    handout.write_text(format_stack(stack, amd64, {"arm64": pushed}))
+    golden = load_stack(handout)
+    context = Context(Registries())
+    store = Store(tmp_path / "fresh-store")  # nothing built: every arm64 base comes from the registry
+    python = ensure_stack_image(golden, "python", context, store, architecture="arm64")
+    assert python.digest == arm64_stack.results["run-python"]["digest"] and python.config["architecture"] == "arm64"
+    assert not (tmp_path / "fresh-store" / "debian").exists()
+
+
+def test_stack_list_shows_the_arm64_bases_beside_amd64s(arm64_stack):
+    result = arm64_stack.runner("stack", "list", "--json", env=arm64_stack.env, timeout=60)
+    listed = next(entry for entry in json.loads(result.stdout)["stacks"] if entry["stack"] == STACK)
+    assert listed["architectures"] == ["amd64", "arm64"]
+    arm64 = {image["name"]: image.get("digest") for image in listed["otherArchitectures"]["arm64"]}
+    assert arm64 == {name.removeprefix("run-"): entry["digest"] for name, entry in arm64_stack.results.items()}
+    assert "digest" not in {image["name"]: image for image in listed["images"]}["base"]  # amd64's: not built in this store
+    text = arm64_stack.runner("stack", "list", env=arm64_stack.env, timeout=60).stdout
+    assert f"  python/arm64 packages  {arm64['python'][:19]}" in text
+    assert "  python       packages  not built (s2i stack build)" in text
+
+
+def test_a_lock_without_arm64_pins_gains_them_at_the_amd64_versions(arm64_stack, tmp_path):
+    committed = (arm64_stack.stacks / f"{STACK}.lock").read_text()
+    # the lock as it was before arm64
+    runner, env, lock = arm64_stack.with_lock(tmp_path, "relock", lambda text: text[:text.index("\n[run-arm64]")])
+    result = runner("stack", "build", STACK, *ARM64, "--json", env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"{STACK}.lock: arm64 pins written" in result.stderr
+    assert lock.read_text() == committed  # the same pins, the same bytes; [run] and [builder] untouched
+    assert {e["image"]: e["digest"] for e in json.loads(result.stdout)["images"]} == {
+        name: entry["digest"] for name, entry in arm64_stack.results.items()}
+
+
+def test_both_architectures_pushed_at_once_get_an_index_and_a_stack_file_naming_both(built_stack, arm64_stack, monkeypatch, tmp_path):
+    from s2i.commands.stack import build
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(built_stack.cache))  # the session's amd64 stack, as built
+    monkeypatch.setenv("S2I_STACKS_DIR", str(built_stack.stacks))
+    host = arm64_stack.registry.host
+    golden = tmp_path / "golden.toml"
+    results = build(STACK, f"{host}/both", False, Context(Registries()), golden, "linux/amd64,linux/arm64")
+    digests = {(entry["platform"], entry["image"]): entry["digest"] for entry in results}
+    assert digests[("linux/arm64", "run-python")] == arm64_stack.results["run-python"]["digest"]
+    assert ("linux/arm64", "builder") not in digests
+    index = skopeo_inspect(f"docker://{host}/both/run-python:{STACK}", raw=True)
+    assert [(m["platform"]["architecture"], m["digest"]) for m in index["manifests"]] == [
+        ("amd64", digests[("linux/amd64", "run-python")]), ("arm64", digests[("linux/arm64", "run-python")])]
+    assert skopeo_inspect(f"docker://{host}/both/builder:{STACK}", raw=True)["mediaType"].endswith("manifest.v1+json")
+    stack = load_stack(golden)
+    assert stack.architectures == ("amd64", "arm64")
+    assert stack.bases["python"].images == (("arm64", f"{host}/both/run-python@{digests[('linux/arm64', 'run-python')]}"),)
+    assert stack.bases["python"].image == f"{host}/both/run-python@{digests[('linux/amd64', 'run-python')]}"

@@ -224,3 +224,20 @@ def test_docker_archive_and_tags_off_a_registry_are_refused_in_one_line(tmp_path
     with pytest.raises(UsageError, match="--tag needs a registry destination"):
         write_index(parse_location(f"oci:{tmp_path}/l"), two_platforms(), Context(Registries()), tags=("x",))
     assert not (tmp_path / "a.tar").exists() and not (tmp_path / "l").exists()
+
+
+def test_a_buildkit_attestation_entry_is_not_held_to_its_placeholder_config():
+    fake = FakeRegistry()
+    context = context_for(fake)
+    amd, attestation = two_platforms()[0], image_for("linux/amd64", b"in-toto statement")
+    write_index(parse_destination(f"{HOST}/t/parts:1"), [amd], context)
+    write_index(parse_destination(f"{HOST}/t/parts:2"), [attestation], context)
+    unknown = {"os": "unknown", "architecture": "unknown"}
+    marked = {**attestation.descriptor().to_json(), "platform": unknown, "annotations": {"vnd.docker.reference.type": "attestation-manifest"}}
+    plain = {**attestation.descriptor().to_json(), "platform": unknown}
+    first = {**amd.descriptor().to_json(), "platform": {"os": "linux", "architecture": "amd64"}}
+    for tag, second in (("marked", marked), ("plain", plain)):
+        put_raw(fake, "t/parts", tag, {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [first, second]})
+    assert len(read_all(parse_location(f"{HOST}/t/parts:marked"), context).children) == 2
+    with pytest.raises(S2IError, match="index says unknown/unknown, the image's config says 'linux/amd64'"):
+        read_all(parse_location(f"{HOST}/t/parts:plain"), context)

@@ -103,7 +103,7 @@ def test_no_arm64_builder_and_no_architecture_a_stack_does_not_serve():
     context = Context(registries=None)
     with pytest.raises(UsageError) as caught:
         images.ensure_stack_image(stack, "builder", context, None, architecture="arm64")
-    assert caught.value.message == "stack debian-trixie has a amd64 builder only, not arm64"
+    assert caught.value.message == "stack debian-trixie's builder is amd64 only, not arm64"
     assert caught.value.hint == "cross builds run on the amd64 builder: ask for it without an architecture"
     with pytest.raises(UsageError, match="serves amd64, arm64, not s390x"):
         images.ensure_stack_image(stack, "base", context, None, architecture="s390x")
@@ -134,3 +134,70 @@ def test_a_pushed_stack_names_each_architectures_image(tmp_path):
     assert golden.bases["alpine"].images == ()  # an index already: the platform is picked from it
     path.write_text(format_stack(stack, own))
     assert load_stack(path).architectures == ("amd64",) and 'architecture = "amd64"' in path.read_text()
+
+
+def test_an_image_base_must_come_out_as_the_architecture_asked_for(monkeypatch, tmp_path):
+    from s2i.oci.image import empty_image
+
+    stack = load_stack(find_stack("debian-trixie"))
+    picked = []
+
+    def read_image(location, context):
+        picked.append(context.platform)
+        return empty_image(architecture="amd64")  # a single-platform manifest: nothing was picked by platform
+
+    monkeypatch.setattr(images, "read_image", read_image)
+    with pytest.raises(UsageError) as caught:
+        images.ensure_stack_image(stack, "alpine", Context(registries=None), None, architecture="arm64")
+    assert picked == [{"os": "linux", "architecture": "arm64"}]
+    assert caught.value.message == "run base alpine of stack debian-trixie (docker.io/library/alpine:3.20) is 'amd64', not arm64"
+
+
+def test_a_stale_arm64_lock_is_resolved_afresh_on_first_use(monkeypatch, capsys):
+    from s2i.stack.lock import StaleLock
+
+    stack = load_stack(find_stack("debian-trixie"))
+    updates = []
+
+    def build_foreign(stack, archive, store, update):
+        updates.append(update)
+        if not update:
+            raise StaleLock("debian-trixie.lock is stale: the Debian archive no longer has libc6=1", "refresh it")
+        return {"run-python": "python"}
+
+    monkeypatch.setattr(images, "stored_foreign", lambda stack, architecture, store: None)
+    monkeypatch.setattr(images, "build_foreign", build_foreign)
+    store = SimpleNamespace(root=Path("/nonexistent"))
+    assert images.ensure_stack_image(stack, "python", Context(registries=None), store, architecture="arm64") == "python"
+    assert updates == [False, True]
+    assert "no longer has libc6=1: resolving the arm64 pins of stack debian-trixie afresh" in capsys.readouterr().err
+
+
+def test_the_qemu_registration_gets_the_fix_binary_flag():
+    from tests.e2e.emulation import with_fix_binary
+
+    line = r":qemu-aarch64:M::\x7fELF\x02:\xff\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OP"
+    assert with_fix_binary(line) == line + "F"
+    assert with_fix_binary(line + "F\n") == line + "F"  # already there: unchanged
+    with pytest.raises(ValueError, match="not a binfmt_misc registration"):
+        with_fix_binary("# a comment")
+
+
+def test_the_cli_passes_platform_as_typed_and_refuses_one_the_stack_lacks(monkeypatch, capsys, tmp_path):
+    import sys
+
+    import s2i.commands.stack
+    from s2i.cli import main
+    from tests.unit.test_pipeline_cli import run_main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code, out, err = run_main(monkeypatch, capsys, "stack", "build", "debian-trixie", "--platform", "linux/riscv64")
+    assert (code, out) == (2, "")
+    assert err == ("s2i: error: stack debian-trixie serves amd64, arm64, not riscv64 "
+                   '(add it to debian-trixie.toml: architectures = ["amd64", "riscv64"])\n')
+    seen = []
+    monkeypatch.setattr(s2i.commands.stack, "build", lambda name, push, update, context, write, platforms: seen.append(platforms) or [])
+    for argv in (["--platform", "linux/arm64"], []):
+        monkeypatch.setattr(sys, "argv", ["s2i", "stack", "build", "debian-trixie", *argv])
+        main()
+    assert seen == ["linux/arm64", None]  # left at its default: the builder's architecture (all of them with --update)
