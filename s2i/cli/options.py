@@ -138,11 +138,11 @@ def registry_options(command):
 
 
 def one_platform(values: tuple[str, ...], command: str) -> dict:
-    """The platform to pick from an index; only `build` takes several (it reads them from the command line itself)."""
+    """The platform to pick from an index; `build` and `stack build` take several (each reads them from the command line)."""
     from s2i.build.platforms import parse_platforms
 
     platforms = parse_platforms(values)
-    if len(platforms) > 1 and command != "build":
+    if len(platforms) > 1 and command not in ("build", "stack_build"):
         raise UsageError(f"s2i {command} takes one --platform", "name one, e.g. --platform linux/arm64")
     return platforms[0]
 

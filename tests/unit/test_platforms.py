@@ -110,6 +110,7 @@ def test_only_build_takes_several_platforms():
     with pytest.raises(UsageError, match="s2i copy takes one --platform"):
         one_platform(("linux/amd64,linux/arm64",), "copy")
     assert one_platform(("linux/amd64,linux/arm64",), "build") == {"os": "linux", "architecture": "amd64"}
+    assert one_platform(("linux/amd64", "linux/arm64"), "stack_build") == {"os": "linux", "architecture": "amd64"}
 
 
 def test_s2i_toml_lists_platforms_under_build(tmp_path):
