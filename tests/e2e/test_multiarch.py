@@ -190,6 +190,6 @@ def test_a_configure_that_finds_less_for_arm64_stops_before_compiling(builder, r
     before = len(registry.requests())
     result = builder("build", app, f"{registry.host}/multi/zinfo:1", "--platform", "linux/amd64,linux/arm64", timeout=900)
     assert result.returncode == EXIT_BUILD, result.stderr
-    assert ("s2i: error: the linux/arm64 build would lose what the host's finds (-lz, HAVE_ZLIB_H): s2i has only the builder's "
+    assert ("s2i: error: the linux/arm64 build would lose what the host's finds (-lz): s2i has only the builder's "
             "own libraries; build for the host's platform only") in result.stderr
     assert not [r for r in registry.requests()[before:] if r.method in ("PUT", "POST")]
