@@ -42,6 +42,7 @@ class AppConfig:
     build_packages: tuple[str, ...] = ()  # Debian packages added to the builder for this build
     run_packages: tuple[str, ...] = ()  # Debian packages extracted onto the run image, as their own layer
     build_commands: tuple[str | tuple[str, ...], ...] = ()  # a string runs under sh -c, a list as argv
+    platforms: tuple[str, ...] = ()  # os/arch to build for: an image each, and their index (see s2i.build.platforms)
     settings: dict = field(default_factory=dict, hash=False)  # buildpack-specific: main, program, ...
 
 
@@ -151,6 +152,7 @@ def load_app_config(app: Path) -> AppConfig:
         build_packages=package_names(build.pop("packages", []), f"{at} build.packages"),
         run_packages=package_names(run.get("packages", []), f"{at} run.packages"),
         build_commands=_commands(build.pop("commands", []), f"{at} build.commands"),
+        platforms=_strings(build.pop("platforms", []), f"{at} build.platforms", '["linux/amd64", "linux/arm64"]'),
         settings=build,
     )
 

@@ -6,42 +6,30 @@ import glob
 import os
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from s2i.archive.tarwriter import source_date_epoch
 from s2i.build.config import AppConfig, load_app_config, override
 from s2i.build.detect import Detection, detect
 from s2i.build.git import git_info
-from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
-from s2i.build.limits import Limits
-from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
-from s2i.build.plan import BuildPlan, image_changes, make_plan
+from s2i.build.packages import PackageIndex
+from s2i.build.plan import make_plan
+from s2i.build.platform_build import Built, Shared, build_platform
+from s2i.build.platforms import Target, check_cross, check_targets, cross_packages, parse_platforms
 from s2i.build.proxy import announce_proxies
-from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_repo
-from s2i.build.runner import app_cache_dir, cache_seed, run_build
+from s2i.build.remote_cache import parse_cache_repo
 from s2i.build.runtime import RuntimeChoice, choose_runtime
 from s2i.build.source import copy_source
 from s2i.buildpacks import check_settings
 from s2i.errors import UsageError
 from s2i.files import atomic_write
-from s2i.oci.image import Image
-from s2i.oci.mutate import append_layers
-from s2i.oci.reference import RegistryLocation, parse_destination, parse_location, repository_name
-from s2i.oci.types import ANNOTATION_CREATED, layer_media_type
+from s2i.oci.reference import RegistryLocation, parse_destination, repository_name
+from s2i.oci.types import ANNOTATION_CREATED
 from s2i.progress import log
 from s2i.sbom.make import image_sbom
-from s2i.stack.files import Stack
-from s2i.stack.images import ensure_stack_image
-from s2i.stack.rootfs import unpack_image
 from s2i.store import Store
-from s2i.transports import (
-    Context,
-    Published,
-    prepare_destination,
-    read_image,
-    write_image,
-)
+from s2i.transports import Context, Published, prepare_destination, transport_for, write_image
 from s2i.transports.registry.referrers import artifact, push_referrer
 
 
@@ -63,6 +51,7 @@ class BuildOptions:
     labels: tuple[tuple[str, str], ...] = ()  # --label: win over the buildpack's
     annotations: tuple[tuple[str, str], ...] = ()  # --annotation: manifest annotations, win over s2i's
     isolation: str = "auto"  # see s2i.build.isolation.choose
+    platforms: tuple[dict, ...] = ()  # --platform; none: s2i.toml's [build] platforms, else the host's. Several: an image each, and their index
 
 
 def default_destination(app: Path) -> str:
@@ -70,11 +59,15 @@ def default_destination(app: Path) -> str:
 
 
 def build(options: BuildOptions, context: Context) -> Published:
+    """One image for one platform (as before --platform); an image per platform and their index for several."""
     app = options.app
     destination = parse_destination(options.destination or default_destination(app), options.tags)
     prepare_destination(destination, context)
     cache_repo = parse_cache_repo(options.cache) if options.cache else None
     config = override(load_app_config(app), options.flags)
+    platforms = options.platforms or parse_platforms(config.platforms)
+    if len(platforms) > 1:
+        _check_several(destination, platforms, options)
     git = git_info(app)
     created = source_date_epoch(fallback=int(git.get("time") or 0))
     store = Store()
@@ -89,63 +82,88 @@ def build(options: BuildOptions, context: Context) -> Published:
         log(f"detected {buildpack.name}: {'; '.join(detection.reasons)}")
         settings = check_settings(buildpack, config.settings)
         stack, runtime = choose_runtime(buildpack, workspace, settings, config.stack)  # before any download: may refuse
+        targets = check_targets(platforms, stack, buildpack.name)
         if runtime:
             log(f"runtime: {runtime.describe()}")
         packages = PackageIndex(stack, store)
         packages.check(config.build_packages, "build.packages (s2i.toml, --build-package)")  # before any download
         packages.check(config.run_packages, "run.packages (s2i.toml, --run-package)")
         decision = {**buildpack.decide(workspace, decide_settings(config, settings)), **({"runtime": runtime.step_input()} if runtime else {})}
+        for target in targets:  # every platform's refusal before any platform's download
+            check_cross(target, stack, buildpack.name, decision, config.build_packages, config.run_packages)
         plan = make_plan(buildpack, detection.reasons, config, stack, dict(os.environ), created,
                          {"source": git.get("source", ""), "revision": git.get("revision", "")}, decision)
         announce_proxies(dict(plan.build_env), options.network)
-        run_base = _run_base(plan, stack, context, store)
-        builder = ensure_stack_image(stack, "builder", context, store)
-        rootfs, build_labels = with_build_packages(unpack_image(builder, store), config.build_packages, packages)
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
-        cache = app_cache_dir(store.root / "builds", app, buildpack.name)
-        # the copy the build sees, ignore files applied; the builder with the packages added to it
-        keys = layer_keys(plan, workspace, builder.digest + (f" {rootfs.name}" if build_labels else ""))
-        remote, cache_key = _remote_cache(cache_repo, context, store), build_cache_key(buildpack.name, builder.digest, app)
-        if remote:
-            remote.import_layers(keys)
-            remote.import_build_cache(cache, cache_key)
-        reusable = reusable_layers(store, keys)
-        closure = buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
-        if reusable and (plan.step_input.get("needs_dependencies") or closure):
-            restore_layers(store, reusable, work / "out" / "layers")
-        limits = Limits(seconds=options.build_timeout)
-        # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
-        seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits, options.isolation)
-        output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, limits, seed, options.isolation)
-        media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
-        layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
-                                       {"app": plan.app_owner} if plan.app_owner else {})
-        run_layers, run_labels = extra_run_layers(config.run_packages, output, run_base, rootfs, packages, store, closure,
-                                                  plan.layer_mtime, options.compression)
-        if remote:
-            remote.export(keys, cache, cache_key)
-    launch = {**output.launch, "labels": {**output.launch.get("labels", {}), **labels, **build_labels, **run_labels}}
-    changes = image_changes(plan, launch)
-    changes = replace(changes, labels=changes.labels + options.labels, annotations={**changes.annotations, **dict(options.annotations)})
-    image = append_layers(run_base, [*run_layers, *layers], changes, created=created, base_name=_base_name(plan, stack),
-                          layer_names=["run packages layer"] * len(run_layers) + [f"{name} layer" for name, _ in output.layers])
-    media_type, sbom = image_sbom(image, len(run_base.layers), options.sbom_format, repository_name(destination), store)
+        shared = Shared(options, config, stack, plan, packages, store, cache_repo, log_handle)
+        built = _build_each(shared, targets, decision, context, work)
+    if len(targets) == 1:
+        return _publish(destination, built[0], options, context, store)
+    return _publish_index(destination, targets, built, options, context, store)
+
+
+def _check_several(destination, platforms: tuple[dict, ...], options: BuildOptions) -> None:
+    """Refusals of a multi-platform build that need no detection: before any work."""
+    if not hasattr(transport_for(destination), "write_index"):
+        raise UsageError(f"{destination} holds one image, not an index of {len(platforms)} platforms",
+                         "build one --platform, or write to a registry, oci:DIR[:TAG] or store:NAME")
+    if options.sbom_file:
+        raise UsageError("--sbom FILE takes one platform's SBOM", "build one --platform with --sbom, or fetch each with s2i sbom IMAGE --platform P")
+
+
+def _build_each(shared: Shared, targets: tuple[Target, ...], decision: dict, context: Context, work: Path) -> list[Built]:
+    """Each platform's image, the first built in the tree detection read, the others each in a fresh copy of the source."""
+    built = []
+    for number, target in enumerate(targets):
+        # its own copy: a second platform's build must not find the first one's objects "up to date"
+        where = work if number == 0 else work / target.architecture
+        if number:
+            (where / "workspace").mkdir(parents=True)
+            filtered_source(shared.options.app, where / "workspace", shared.config, shared.options.secrets)
+        if len(targets) > 1:
+            log(f"building for {target.name}")
+        extra = cross_packages(target, shared.stack, decision)
+        built.append(build_platform(shared, target, context, where / "workspace", where, extra))
+    return built
+
+
+def _publish(destination, built: Built, options: BuildOptions, context: Context, store: Store) -> Published:
+    _push_sbom(destination, built, options, context, store)
+    return write_image(destination, built.image, context)
+
+
+def _push_sbom(destination, built: Built, options: BuildOptions, context: Context, store: Store) -> None:
+    """The image's SBOM: written to --sbom FILE, and pushed as its referrer before any tag names the image."""
+    image = built.image
+    media_type, sbom = image_sbom(image, built.base_layers, options.sbom_format, repository_name(destination), store)
     if options.sbom_file:
         atomic_write(options.sbom_file, sbom)
     if isinstance(destination, RegistryLocation):  # before the tag: a tag never names an image without its SBOM
         registry = context.registries.get(destination.reference.registry)
         digest = push_referrer(registry, destination.reference, artifact(image, media_type, sbom, {ANNOTATION_CREATED: image.config.get("created", "")}), media_type)
         log(f"sbom ({options.sbom_format}): {destination.reference.registry}/{destination.reference.repository}@{digest}")
-    return write_image(destination, image, context)
 
 
-def _remote_cache(repository, context: Context, store: Store) -> RemoteCache | None:
-    if repository is None:
-        return None
-    remote = RemoteCache(repository, context, store)
-    remote.start()
-    return remote
+def _publish_index(destination, targets, built: list[Built], options: BuildOptions, context: Context, store: Store) -> Published:
+    """Each platform's image with its SBOM, then the index naming them all (tagged last)."""
+    from s2i.transports import write_index
+
+    for target, one in zip(targets, built):
+        log(f"{target.name}: {one.image.digest}")
+        _push_sbom(destination, one, options, context, store)
+    published = write_index(destination, [one.image for one in built], context)  # the destination carries the tags
+    images = tuple((target.name, one.image.digest) for target, one in zip(targets, built))
+    return IndexPublished(**{f.name: getattr(published, f.name) for f in fields(Published)}, images=images)
+
+
+@dataclass(frozen=True)
+class IndexPublished(Published):
+    """A multi-platform build's result: the index, and each platform's image digest."""
+
+    images: tuple[tuple[str, str], ...] = ()  # (os/arch, manifest digest)
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "platforms": [{"platform": name, "digest": digest} for name, digest in self.images]}
 
 
 def filtered_source(app: Path, dest: Path, config: AppConfig, secrets: tuple[tuple[str, Path], ...] = ()) -> None:
@@ -176,16 +194,3 @@ def secret_excludes(app: Path, secrets: tuple[tuple[str, Path], ...]) -> tuple[s
     """Patterns for the secret files kept inside the app, so the source copy (and so no layer) holds them."""
     root = app.resolve()
     return tuple(glob.escape(path.relative_to(root).as_posix()) for _, path in secrets if path.is_relative_to(root))
-
-
-def _run_base(plan: BuildPlan, stack: Stack, context: Context, store: Store) -> Image:
-    if plan.run_image.stack_base:
-        return ensure_stack_image(stack, plan.run_image.name, context, store)
-    return read_image(parse_location(plan.run_image.name), context)
-
-
-def _base_name(plan: BuildPlan, stack: Stack) -> str | None:
-    """The name rebasing tools look for, when the base lives in a registry."""
-    if plan.run_image.stack_base:
-        return stack.bases[plan.run_image.name].image
-    return parse_location(plan.run_image.name).base_name

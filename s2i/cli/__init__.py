@@ -25,7 +25,7 @@ def platform_given() -> bool:
     """Whether --platform was on the command line: copy and inspect then want one image, not a whole index."""
     from click.core import ParameterSource
 
-    return click.get_current_context().get_parameter_source("platform") is not ParameterSource.DEFAULT
+    return click.get_current_context().get_parameter_source("platforms") is not ParameterSource.DEFAULT
 
 
 @click.group()
@@ -216,14 +216,18 @@ def build(app, destination, buildpack, run_image, stack_name, entrypoint, cmd, e
 
     from s2i.build.config import buildpack_name, package_names
     from s2i.build.pipeline import BuildOptions, build as run_build
+    from s2i.build.platforms import parse_platforms
 
     flags = replace(_app_flags(run_image, stack_name, entrypoint, cmd, env, port, user, process, read_only_app),
                     build_packages=package_names(list(build_packages), "--build-package"),
                     run_packages=package_names(list(run_packages), "--run-package"))
     buildpack = buildpack_name(buildpack, "--buildpack")
+    given = click.get_current_context().params.get("platforms") or ()  # a registry option: see options.py
+    platforms = parse_platforms(given) if given else ()  # none given: s2i.toml's, else the host's
     options = BuildOptions(app, destination or repo_destination(app, dict(os.environ)), flags, buildpack, compression, log_file,
                            parse_secrets(secrets), network, build_timeout, cache=cache_repo, sbom_file=sbom_file, sbom_format=sbom_format,
-                           tags=tags, labels=key_values(label, "--label"), annotations=key_values(annotation, "--annotation"), isolation=isolation)
+                           tags=tags, labels=key_values(label, "--label"), annotations=key_values(annotation, "--annotation"), isolation=isolation,
+                           platforms=platforms)
     published = run_build(options, context)
     finish(published, digest_file)
     emit(published.to_json(), as_json, published.reference)

@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 
 from s2i.errors import S2IError, UsageError
-from s2i.oci.image import parse_platform
 
 
 def key_values(values: tuple[str, ...], flag: str) -> tuple[tuple[str, str], ...]:
@@ -103,11 +102,12 @@ def registry_options(command):
     @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="CA bundle for registry TLS (default: SSL_CERT_FILE or system).")
     @click.option("--username", help="Registry user; the password is read from stdin with --password-stdin.")
     @click.option("--password-stdin", is_flag=True, help="Read the registry password from stdin.")
-    @click.option("--platform", default="linux/amd64", show_default=True, help="os/arch[/variant] to pick from an image index.")
+    @click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
+                  help="What to pick from an image index (default linux/amd64); build: each platform to build for (comma list or repeated).")
     @click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 32), help="Parallel blob transfers.")
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     @functools.wraps(command)
-    def wrapper(*args, insecure, ca_file, username, password_stdin, platform, jobs, **kwargs):
+    def wrapper(*args, insecure, ca_file, username, password_stdin, platforms, jobs, **kwargs):
         credentials = None
         if password_stdin:
             if not username:
@@ -127,7 +127,7 @@ def registry_options(command):
         )
         registries = Registries(options)
         progress = TransferProgress()
-        context = Context(registries, parse_platform(platform), jobs, progress)
+        context = Context(registries, one_platform(platforms, command.__name__), jobs, progress)
         try:
             return command(*args, context=context, **kwargs)
         finally:
@@ -135,6 +135,16 @@ def registry_options(command):
             registries.close()
 
     return wrapper
+
+
+def one_platform(values: tuple[str, ...], command: str) -> dict:
+    """The platform to pick from an index; `build` and `stack build` take several (each reads them from the command line)."""
+    from s2i.build.platforms import parse_platforms
+
+    platforms = parse_platforms(values)
+    if len(platforms) > 1 and command not in ("build", "stack_build"):
+        raise UsageError(f"s2i {command} takes one --platform", "name one, e.g. --platform linux/arm64")
+    return platforms[0]
 
 
 def split_command(text: str | None) -> tuple[str, ...] | None:

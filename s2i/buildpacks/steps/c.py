@@ -9,11 +9,12 @@ import subprocess
 import sys
 import threading
 
-from . import c_output, c_program, common
+from . import c_cross, c_output, c_program, common
 from .c_output import PREFIX, in_bin, scan
 
 MUSL_BIN = "/tmp/musl/bin"
 MUSL_TREE = "/tmp/musl-tree"
+HOST_TREE = "/tmp/host-tree"  # a cross build's host configure, only to compare what each found
 INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
 JOBS = str(min(os.cpu_count() or 1, 4))
@@ -58,13 +59,13 @@ def toolchain(libc: str) -> dict:
 def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
     if step["system"] == "autotools":
         script = ["./configure"] if os.access(os.path.join(tree, "configure"), os.X_OK) else ["sh", "./configure"]
-        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else [])]]
+        return [[*script, f"--prefix={PREFIX}", *(["--disable-shared"] if offers_static(tree) else []), *c_cross.configure_flags(step)]]
     if step["system"] == "cmake":
         compilers = [f"-DCMAKE_C_COMPILER={env['CC']}"] + ([f"-DCMAKE_CXX_COMPILER={env['CXX']}"] if "CXX" in env else [])
         # BUILD_TESTING=OFF: CTest's switch; test programs (and the test frameworks some fetch) are not the app.
         # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
         return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
-                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers]]
+                 "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers, *c_cross.configure_flags(step)]]
     return []
 
 
@@ -166,6 +167,10 @@ def build_tree(step: dict) -> tuple[str, dict]:
     """Build; (tree, env) of the build that worked. A failure ends the step with its first error line."""
     if step["regenerate"]:
         run_or_stop(step["regenerate"], "/workspace", dict(os.environ, NOCONFIGURE="1"))
+    if step.get("cross"):  # static against the target's glibc (c_cross): Debian has no musl cross toolchain
+        env = cross_configured(step)
+        run_or_stop(compile_commands(step, env), "/workspace", env)
+        return "/workspace", env
     env = toolchain("glibc")
     state = "glibc"
     if step["libc"] == "glibc" or (step["cxx"] and step["libc"] != "musl"):
@@ -179,6 +184,26 @@ def build_tree(step: dict) -> tuple[str, dict]:
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
     return "/workspace", env
+
+
+def cross_configured(step: dict) -> dict:
+    """Configure for the target, and for the host in a copy: what only the builder's own libraries gave (zlib, ...)
+    stops the build before compiling, rather than an arm64 program that quietly lacks it."""
+    host_env = toolchain("glibc")
+    commands = configure_commands(step, "/workspace", host_env)
+    if commands:
+        shutil.copytree("/workspace", HOST_TREE, symlinks=True)
+        try:
+            run_all(configure_commands(step, HOST_TREE, host_env), HOST_TREE, host_env)
+        except Failed:
+            commands = []  # nothing to compare with: the target's own configure says what it says
+    env = c_cross.setup(step["cross"])
+    run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
+    lost = c_program.dropped(features(step, HOST_TREE), features(step, "/workspace")) if commands else []
+    if lost:
+        raise common.StepError(f"error: the linux/{step['cross']['architecture']} build would lose what the host's finds "
+                               f"({', '.join(lost[:10])}): s2i has only the builder's own libraries; build for the host's platform only")
+    return env
 
 
 def run_or_stop(commands: list[list[str]], tree: str, env: dict) -> None:
@@ -210,6 +235,8 @@ def build(step: dict) -> None:
     tree, env = build_tree(step)
     dest = installed(step, tree, env)
     program = c_output.find_program(step, tree, before, dest)
+    if step.get("cross"):
+        c_cross.check_machine(program, step["cross"])
     name = os.path.basename(program)
     target = common.layer_path("app", f"{step['workdir']}/{name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)

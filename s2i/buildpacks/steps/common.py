@@ -78,14 +78,16 @@ def write_json(path: str, value: dict) -> None:
         json.dump(value, handle, sort_keys=True)
 
 
-def build_launcher(image_path: str) -> None:
-    """The image's PID 1 (launch.c), compiled static against musl once per app cache and source."""
-    compiler = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True).stdout
+def build_launcher(image_path: str, cross: dict | None = None) -> None:
+    """The image's PID 1 (launch.c), compiled static once per app cache and source: against musl, or for another
+    architecture with Debian's cross compiler against its static glibc (Debian has no musl cross toolchain)."""
+    compiler = f"{cross['triplet']}-gcc" if cross else "musl-gcc"
+    version = subprocess.run([f"{cross['triplet']}-gcc" if cross else "gcc", "-dumpfullversion"], capture_output=True, text=True).stdout
     with open(LAUNCHER_SOURCE, "rb") as handle:
-        key = hashlib.sha256(handle.read() + " ".join([compiler, *LAUNCHER_FLAGS]).encode()).hexdigest()[:16]
+        key = hashlib.sha256(handle.read() + " ".join([compiler, version, *LAUNCHER_FLAGS]).encode()).hexdigest()[:16]
     cached = f"/s2i/cache/s2i-launch-{key}"
     if not os.path.exists(cached):
-        run(["musl-gcc", *LAUNCHER_FLAGS, "-o", cached + ".tmp", LAUNCHER_SOURCE])
+        run([compiler, *LAUNCHER_FLAGS, "-o", cached + ".tmp", LAUNCHER_SOURCE])
         os.replace(cached + ".tmp", cached)
     target = layer_path("launcher", image_path)
     os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -100,7 +102,7 @@ def main(build) -> None:
     try:
         build(step_input)
         if step_input.get("launcher"):
-            build_launcher(step_input["launcher"])
+            build_launcher(step_input["launcher"], step_input.get("cross"))
     except StepError as exc:
         print(f"s2i: {exc}", file=sys.stderr, flush=True)
         sys.exit(1)
