@@ -13,7 +13,7 @@ from s2i.archive.tarwriter import source_date_epoch
 from s2i.build.config import AppConfig, load_app_config, override
 from s2i.build.detect import Detection, detect
 from s2i.build.git import git_info
-from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
+from s2i.build.layers import closure_scans, export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes, make_plan
@@ -111,7 +111,7 @@ def build(options: BuildOptions, context: Context) -> Published:
             remote.import_build_cache(cache, cache_key)
         reusable = reusable_layers(store, keys)
         closure = buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
-        if reusable and (plan.step_input.get("needs_dependencies") or closure):
+        if reusable and plan.step_input.get("needs_dependencies"):  # the closure reads a reused layer's kept scan instead
             restore_layers(store, reusable, work / "out" / "layers")
         limits = Limits(seconds=options.build_timeout)
         # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
@@ -121,7 +121,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})
-        run_layers, run_labels = extra_run_layers(config.run_packages, output, run_base, rootfs, packages, store, closure,
+        scans = closure_scans(store, output.layers, layers, keys, reusable) if closure else None
+        run_layers, run_labels = extra_run_layers(config.run_packages, scans, run_base, rootfs, packages, store,
                                                   plan.layer_mtime, options.compression)
         if remote:
             remote.export(keys, cache, cache_key)
