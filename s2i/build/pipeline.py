@@ -22,6 +22,7 @@ from s2i.build.remote_cache import RemoteCache, build_cache_key, parse_cache_rep
 from s2i.build.runner import app_cache_dir, cache_seed, run_build
 from s2i.build.runtime import RuntimeChoice, choose_runtime
 from s2i.build.source import copy_source
+from s2i.build.tools import tool_binds, tool_pins
 from s2i.buildpacks import check_settings
 from s2i.errors import UsageError
 from s2i.files import atomic_write
@@ -104,7 +105,8 @@ def build(options: BuildOptions, context: Context) -> Published:
         log_handle = cleanup.enter_context(open(options.log_file, "w")) if options.log_file else None
         cache = app_cache_dir(store.root / "builds", app, buildpack.name)
         # the copy the build sees, ignore files applied; the builder with the packages added to it
-        keys = layer_keys(plan, workspace, builder.digest + (f" {rootfs.name}" if build_labels else ""))
+        pins = tool_pins(stack, buildpack.tools)  # what installs a layer (uv's pin) is part of its key
+        keys = layer_keys(plan, workspace, builder.digest + (f" {rootfs.name}" if build_labels else "") + "".join(f" {p.ident}" for p in pins))
         remote, cache_key = _remote_cache(cache_repo, context, store), build_cache_key(buildpack.name, builder.digest, app)
         if remote:
             remote.import_layers(keys)
@@ -114,10 +116,11 @@ def build(options: BuildOptions, context: Context) -> Published:
         if reusable and plan.step_input.get("needs_dependencies"):  # the closure reads a reused layer's kept scan instead
             restore_layers(store, reusable, work / "out" / "layers")
         limits = Limits(seconds=options.build_timeout)
+        tools = tool_binds(pins, store) if set(keys) - set(reusable) else ()  # fetched only for a layer built now
         # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
         seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest, log_handle, limits, options.isolation)
         output = run_build(plan, rootfs, workspace, work / "out", cache, log_handle, frozenset(reusable), options.secrets,
-                           options.network, limits, seed, options.isolation)
+                           options.network, limits, seed, options.isolation, tools)
         media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
         layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                        {"app": plan.app_owner} if plan.app_owner else {})

@@ -106,3 +106,69 @@ def test_uv_lock_wins_and_is_installed_with_uv(builder, registry):
     assert run_image(f"docker://{reference}").stdout == "six 1.16.0 from the uv.lock\n"
     labels = skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]
     assert labels["io.s2i.python.requirements"] == "six==1.16.0"
+
+
+SIX_WHEEL_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"  # six-1.16.0-py2.py3-none-any.whl
+VENV_FACTS = ("import glob, os, pip\n"
+              "print(open('/opt/venv/bin/flask').readline().strip())\n"
+              "print(os.path.exists('/opt/venv/.lock'), pip.__version__ != '')\n"
+              "print(open(glob.glob('/opt/venv/lib/python3*/site-packages/flask-*.dist-info/INSTALLER')[0]).read().strip())\n")
+
+
+def test_flask_installs_with_the_stacks_pinned_uv_into_the_venv_python_m_venv_made(builder, registry, tmp_path):
+    app = app_copy(tmp_path, FLASK)
+    reference = f"{registry.host}/uv/flask:1"
+    result = builder("build", app, reference)
+    built(result)
+    assert "installing dependencies from requirements.txt with uv" in result.stderr
+    assert "$ /s2i/tools/uv/uv pip install --python /opt/venv/bin/python -r requirements.txt\n" in result.stderr
+    assert "venv seeded as python -m venv does: pip==" in result.stderr and "uv failed" not in result.stderr
+    uv_cache = next((builder.cache / "s2i" / "builds").glob("*/python/uv"))  # UV_CACHE_DIR: kept with the app, and in --cache
+    assert any(uv_cache.glob("wheels-v*")), sorted(p.name for p in uv_cache.iterdir())
+    facts = run_image(f"docker://{reference}", args=["/opt/venv/bin/python", "-c", VENV_FACTS])
+    assert facts.stdout == "#!/opt/venv/bin/python\nFalse True\nuv\n", facts.stderr  # console script, no uv lock file, pip seeded
+    version = run_image(f"docker://{reference}", args=["/opt/venv/bin/flask", "--version"])
+    assert version.returncode == 0 and "Flask 3." in version.stdout, version.stderr
+
+
+def test_a_requirement_line_uv_cannot_read_falls_back_to_pip(builder, registry, tmp_path):
+    app = app_copy(tmp_path, FLASK)
+    (app / "requirements.txt").write_text("flask\nsix==1.16.0 --config-settings=editable_mode=compat\n")  # pip's per-requirement option
+    reference = f"{registry.host}/uv/fallback:1"
+    result = builder("build", app, reference)
+    built(result)
+    assert "uv failed (exit 2): installing with pip instead" in result.stderr and "Successfully installed" in result.stderr
+    labels = skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]
+    assert "six==1.16.0" in labels["io.s2i.python.requirements"].split()
+    installer = run_image(f"docker://{reference}", args=["/opt/venv/bin/python", "-c", VENV_FACTS])
+    assert installer.stdout.splitlines()[1:] == ["False True", "pip"], installer.stderr  # uv's half-work cleared
+
+
+@pytest.mark.parametrize("requirements, passes", [
+    (f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\n", True),
+    (f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\nflask\n", False),  # pip: every requirement needs a hash then
+    ("six==1.16.0 --hash=sha256:" + "0" * 64 + "\n", False),
+])
+def test_hash_checking_mode_holds_with_uv_as_with_pip(builder, registry, tmp_path, requirements, passes):
+    app = tmp_path / "hashed"
+    app.mkdir()
+    (app / "requirements.txt").write_text(requirements)
+    (app / "app.py").write_text('import six\n\nif __name__ == "__main__":\n    print("six", six.__version__)\n')
+    result = builder("build", app, f"{registry.host}/uv/hashed:1")
+    assert "-r requirements.txt --require-hashes\n" in result.stderr
+    if passes:
+        assert run_image(f"docker://{built(result)}").stdout == "six 1.16.0\n"
+    else:
+        assert result.returncode == EXIT_BUILD, result.stderr
+        assert "uv failed" in result.stderr and "hash" in result.stderr.strip().splitlines()[-1].lower()
+        assert registry.manifest_tags("uv/hashed") == set()
+
+
+def test_pips_private_index_reaches_uv_and_its_credentials_no_log(builder, registry, tmp_path):
+    app = app_copy(tmp_path, FLASK)
+    result = builder("build", app, f"{registry.host}/uv/index:1",
+                     env={"PIP_INDEX_URL": "https://ci-user:pw-secret-zz@no-such-index.invalid/simple"})
+    assert result.returncode == EXIT_BUILD, result.stderr
+    uv_part = result.stderr.split("uv failed", 1)[0].split("with uv\n", 1)[1]
+    assert "no-such-index.invalid" in uv_part  # uv asked the index pip was given
+    assert "pw-secret-zz" not in result.stderr

@@ -11,30 +11,86 @@ import subprocess
 from . import common
 
 PY = "/usr/bin/python3"
-UV_TOOL = "/s2i/cache/uv-tool"
+UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
+UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
+PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
 
 def pip(venv: str) -> list[str]:
     return [PY, "-m", "pip", "--python", f"{venv}/bin/python"]
 
 
+def uv_env() -> dict:
+    """The build env for uv: pip's index settings under uv's names, never a downloaded Python, files copied out of the
+    cache (another filesystem); with extra indexes, pip's choice of the best version across all of them."""
+    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never", UV_LINK_MODE="copy", UV_NO_PROGRESS="1")
+    for pip_name, uv_name in PIP_TO_UV:
+        if pip_name in os.environ:
+            env.setdefault(uv_name, os.environ[pip_name])
+    if "PIP_EXTRA_INDEX_URL" in os.environ:
+        env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+    return env
+
+
+def hashed(path: str, depth: int = 0) -> bool:
+    """Whether pip would install `path` in hash-checking mode: a --hash or --require-hashes in it or a file it includes."""
+    try:
+        with open(path, errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if any(word.startswith(("--hash", "--require-hashes")) for word in words):
+            return True
+        if depth < 8 and len(words) == 2 and words[0] in ("-r", "--requirement", "-c", "--constraint"):
+            if hashed(os.path.join(os.path.dirname(path), words[1]), depth + 1):
+                return True
+    return False
+
+
+def drop_uv_lock(venv: str) -> None:
+    """uv leaves its lock file in the venv: not part of what the image ships."""
+    lock = os.path.join(venv, ".lock")
+    if os.path.isfile(lock) and not os.path.islink(lock):
+        os.unlink(lock)
+
+
+def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
+    """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
+    path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
+    wanted = ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
+    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *wanted], cwd="/workspace", env=uv_env())
+    drop_uv_lock(venv)
+    if code == 0:
+        return True
+    print(f"uv failed (exit {code}): installing with pip instead", flush=True)
+    common.run([PY, "-m", "venv", "--clear", venv])  # what uv may have half-installed goes
+    return False
+
+
 def install_dependencies(deps: dict, venv: str) -> None:
-    print(f"installing dependencies from {deps['source']}", flush=True)
+    uv = os.access(UV, os.X_OK)
+    print(f"installing dependencies from {deps['source']} with {'uv' if uv else 'pip (no uv in this stack)'}", flush=True)
     if deps["source"] == "uv.lock":
-        uv_env = dict(os.environ, PYTHONPATH=UV_TOOL)
-        common.run([PY, "-m", "pip", "install", "--quiet", "--target", UV_TOOL, "uv"])
-        common.run([f"{UV_TOOL}/bin/uv", "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
-                    "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=uv_env)
-        common.run([f"{UV_TOOL}/bin/uv", "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
-                   cwd="/workspace", env=uv_env)
+        lock_env = dict(uv_env(), PYTHONPATH=UV_TOOL)
+        tool = UV if uv else f"{UV_TOOL}/bin/uv"
+        if not uv:
+            common.run([PY, "-m", "pip", "install", "--quiet", "--target", UV_TOOL, "uv"])
+        common.run([tool, "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
+                    "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=lock_env)
+        common.run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
+                   cwd="/workspace", env=lock_env)
+        drop_uv_lock(venv)
         return
     requirements = deps.get("requirements_file")
-    if not requirements and deps["requirements"]:
+    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"])):
+        return
+    if not requirements:
         requirements = "/tmp/requirements.txt"
         with open(requirements, "w") as handle:
             handle.write("".join(f"{line}\n" for line in deps["requirements"]))
-    if requirements:
-        common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
+    common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
 
 
 def installed(venv: str) -> list[str]:
