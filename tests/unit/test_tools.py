@@ -132,3 +132,26 @@ def test_uv_gets_pips_index_settings_and_never_downloads_a_python(monkeypatch):
         "https://user:pw@pypi.example/simple", "https://extra.example/simple", "pypi.example")
     assert env["UV_INDEX_STRATEGY"] == "unsafe-best-match"  # pip's: the best version across every index
 
+
+
+def test_the_seed_is_ensurepips_wheels_found_where_it_looks(tmp_path, monkeypatch):
+    wheels = tmp_path / "python-wheels"
+    wheels.mkdir()
+    for name in ("pip-24.0-py3-none-any.whl", "pip-25.1.1-py3-none-any.whl", "setuptools-78.1.1-py3-none-any.whl", "wheel-0.45-py3-none-any.whl"):
+        (wheels / name).write_bytes(b"")
+    monkeypatch.setattr(python_step.sysconfig, "get_config_var", lambda name: str(wheels) if name == "WHEEL_PKG_DIR" else None)
+    monkeypatch.setattr(python_step.sys, "version_info", (3, 13, 5))
+    assert python_step.seed_wheels() == [str(wheels / "pip-25.1.1-py3-none-any.whl")]  # 3.12 dropped setuptools
+    monkeypatch.setattr(python_step.sys, "version_info", (3, 11, 2))
+    assert python_step.seed_wheels() == [str(wheels / "pip-25.1.1-py3-none-any.whl"), str(wheels / "setuptools-78.1.1-py3-none-any.whl")]
+    (wheels / "setuptools-78.1.1-py3-none-any.whl").unlink()
+    monkeypatch.setattr(python_step.importlib.util, "find_spec", lambda name: None)  # and no bundled ones either
+    assert python_step.seed_wheels() == []  # one missing: python -m venv seeds instead
+
+
+def test_the_seed_is_listed_from_the_venvs_metadata_as_pip_freeze_lists_it(tmp_path):
+    site = tmp_path / "venv/lib/python3.13/site-packages"
+    for name, version in (("pip", "25.1.1"), ("Flask", "3.1.3"), ("flask_cors", "6.0"), ("blinker", "1.9.0")):
+        (site / f"{name}-{version}.dist-info").mkdir(parents=True)
+        (site / f"{name}-{version}.dist-info/METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nbody: x\n")
+    assert python_step.distributions(str(tmp_path / "venv")) == ["blinker==1.9.0", "Flask==3.1.3", "flask_cors==6.0", "pip==25.1.1"]

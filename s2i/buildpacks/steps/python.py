@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import compileall
+import email.parser
+import glob
+import importlib.util
 import os
 import py_compile
 import shutil
 import subprocess
+import sys
+import sysconfig
 
 from . import common
 
@@ -93,6 +98,48 @@ def install_dependencies(deps: dict, venv: str) -> None:
     common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
 
 
+def seed_wheels() -> list[str]:
+    """The wheels `python -m venv` seeds this CPython's venvs with (ensurepip's pip, and setuptools up to 3.11), found
+    where ensurepip looks (the distribution's wheel directory, then its bundled ones); [] when one is not there."""
+    spec = importlib.util.find_spec("ensurepip")
+    places = [place for place in (sysconfig.get_config_var("WHEEL_PKG_DIR"),
+                                  os.path.join(spec.submodule_search_locations[0], "_bundled") if spec and spec.submodule_search_locations else None)
+              if place]
+    wheels = []
+    for name in ("pip", *(("setuptools",) if sys.version_info < (3, 12) else ())):
+        found = next((matches for place in places if (matches := sorted(glob.glob(os.path.join(place, f"{name}-*-py3-none-any.whl"))))), [])
+        if not found:
+            return []
+        wheels.append(found[-1])
+    return wheels
+
+
+def make_venv(venv: str, uv: bool) -> None:
+    """A venv seeded as `python -m venv` seeds it; with uv the same wheels are installed by uv (seconds faster than ensurepip)."""
+    wheels = seed_wheels() if uv else []
+    if wheels:
+        common.run([PY, "-m", "venv", "--without-pip", venv])
+        # by name from the wheels' directories, as ensurepip installs them: no direct_url.json, so pip freeze lists name==version
+        wanted = [f"{name}=={version}" for name, version, *_ in (os.path.basename(wheel).split("-") for wheel in wheels)]
+        links = [arg for place in sorted({os.path.dirname(wheel) for wheel in wheels}) for arg in ("--find-links", place)]
+        code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", "--no-index", "--no-deps", *links, *wanted], env=uv_env())
+        drop_uv_lock(venv)
+        if code == 0:
+            return
+        print(f"uv failed (exit {code}): seeding the venv with python -m venv instead", flush=True)
+    common.run([PY, "-m", "venv", "--clear", venv])
+
+
+def distributions(venv: str) -> list[str]:
+    """name==version of each distribution in the venv, read from its metadata: what `pip freeze --all` lists for a seed."""
+    found = []
+    for path in glob.glob(f"{venv}/lib/python3*/site-packages/*.dist-info/METADATA"):
+        with open(path, errors="replace") as handle:
+            fields = email.parser.HeaderParser().parse(handle, headersonly=True)
+        found.append(f"{fields['Name']}=={fields['Version']}")
+    return sorted(found, key=str.lower)
+
+
 def installed(venv: str) -> list[str]:
     """`pip freeze --all` of the venv: every distribution in it, pip's own seed included."""
     frozen = subprocess.run([*pip(venv), "freeze", "--all", "--exclude-editable"], capture_output=True, text=True)
@@ -136,11 +183,12 @@ def build(step: dict) -> None:
     reused = "deps" in step["reuse"]
     # also when reused (a bare skeleton then: the stored layer is what ships): the project wheel below installs with
     # the venv's interpreter; a fresh venv gets what `python -m venv` seeds for this CPython (pip, and setuptools up to 3.11)
-    common.run([PY, "-m", "venv", *(["--without-pip"] if reused else []), venv])
     if reused:
+        common.run([PY, "-m", "venv", "--without-pip", venv])
         print("dependencies unchanged: reusing the deps layer, pip does not run", flush=True)
     else:
-        seeded = installed(venv)
+        make_venv(venv, os.access(UV, os.X_OK))
+        seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
         install_dependencies(step["deps"], venv)
         record_versions(venv, seeded)
