@@ -96,23 +96,31 @@ def closure_scans(store: Store, output_layers, layers: list[Layer], keys: dict[s
     """Each layer's closure scan; a keyed layer's is kept by its diff_id, so a reused one is neither unpacked nor read again."""
     scans = []
     for (name, directory), layer in zip(output_layers, layers):
-        kept = store.root / "closure" / f"{layer.diff_id.replace(':', '-')}-v{CLOSURE_SCAN_VERSION}.json"
-        scan = _kept_scan(kept) if name in keys else None
+        scan = kept_scan(store, layer.diff_id) if name in keys else None
         if scan is None:
             scan = _scan_blob(store, name, layer) if name in reusable else layer_scan(directory)
             if name in keys:
-                atomic_write(kept, json.dumps(scan, sort_keys=True).encode())
+                keep_scan(store, layer.diff_id, scan)
         scans.append(scan)
     return scans
 
 
-def _kept_scan(path: Path) -> dict | None:
-    text = read_small(path, 64 << 20)
+def _scan_path(store: Store, diff_id: str) -> Path:
+    return store.root / "closure" / f"{diff_id.replace(':', '-')}-v{CLOSURE_SCAN_VERSION}.json"
+
+
+def kept_scan(store: Store, diff_id: str) -> dict | None:
+    """The closure scan kept for a layer's tar (None when absent or damaged: it is scanned again)."""
+    text = read_small(_scan_path(store, diff_id), 64 << 20)
     try:
         scan = json.loads(text) if text is not None else None
     except ValueError:
-        scan = None  # a damaged entry: scanned again
+        scan = None
     return scan if valid_scan(scan) else None
+
+
+def keep_scan(store: Store, diff_id: str, scan: dict) -> None:
+    atomic_write(_scan_path(store, diff_id), json.dumps(scan, sort_keys=True).encode())
 
 
 def _scan_blob(store: Store, name: str, layer: Layer) -> dict:
