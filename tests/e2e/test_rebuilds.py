@@ -33,4 +33,3 @@ def test_two_commits_changing_only_app_code_share_the_deps_layer(builder, regist
     assert first["layers"][:-1] == second["layers"][:-1]  # base, launcher and deps layers: same digests
     assert first["layers"][-1] != second["layers"][-1]
     assert first["annotations"]["org.opencontainers.image.created"] != second["annotations"]["org.opencontainers.image.created"]
-
