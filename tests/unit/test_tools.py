@@ -155,3 +155,13 @@ def test_the_seed_is_listed_from_the_venvs_metadata_as_pip_freeze_lists_it(tmp_p
         (site / f"{name}-{version}.dist-info").mkdir(parents=True)
         (site / f"{name}-{version}.dist-info/METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nbody: x\n")
     assert python_step.distributions(str(tmp_path / "venv")) == ["blinker==1.9.0", "Flask==3.1.3", "flask_cors==6.0", "pip==25.1.1"]
+
+
+def test_uv_is_used_only_where_it_runs(tmp_path):
+    foreign = tmp_path / "uv"
+    foreign.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(64))  # another machine's binary: exec fails
+    foreign.chmod(0o755)
+    works = tmp_path / "uv-here"
+    works.write_text("#!/bin/sh\necho uv 0.13.8\n")
+    works.chmod(0o755)
+    assert [python_step.uv_runs(str(path)) for path in (tmp_path / "absent", foreign, works)] == [False, False, True]

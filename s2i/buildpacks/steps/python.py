@@ -54,6 +54,14 @@ def hashed(path: str, depth: int = 0) -> bool:
     return False
 
 
+def uv_runs(uv: str = UV) -> bool:
+    """Whether the stack's uv is here and runs in this builder (an amd64 binary in another architecture's does not)."""
+    try:
+        return os.access(uv, os.X_OK) and subprocess.run([uv, "--version"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def drop_uv_lock(venv: str) -> None:
     """uv leaves its lock file in the venv: not part of what the image ships."""
     lock = os.path.join(venv, ".lock")
@@ -75,7 +83,7 @@ def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
 
 
 def install_dependencies(deps: dict, venv: str) -> None:
-    uv = os.access(UV, os.X_OK)
+    uv = uv_runs()
     print(f"installing dependencies from {deps['source']} with {'uv' if uv else 'pip (no uv in this stack)'}", flush=True)
     if deps["source"] == "uv.lock":
         lock_env = dict(uv_env(), PYTHONPATH=UV_TOOL)
@@ -187,7 +195,7 @@ def build(step: dict) -> None:
         common.run([PY, "-m", "venv", "--without-pip", venv])
         print("dependencies unchanged: reusing the deps layer, pip does not run", flush=True)
     else:
-        make_venv(venv, os.access(UV, os.X_OK))
+        make_venv(venv, uv_runs())
         seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
         install_dependencies(step["deps"], venv)
