@@ -40,10 +40,14 @@ def test_app_edit_reuses_deps_and_requirements_edit_rebuilds_them(builder, regis
     # the deps layer's stored bytes made unreadable as gzip (same size: the store still lists it): a rebuild that unpacks
     # or scans it again fails; one that takes the native closure's kept scan never opens it
     blob = builder.cache / "s2i" / "blobs" / "sha256" / first["layers"][-2]["digest"].partition(":")[2]
-    blob.write_bytes(bytes(blob.stat().st_size))
+    kept = blob.read_bytes()
+    blob.write_bytes(bytes(len(kept)))
     (app / "app.py").write_text((app / "app.py").read_text().replace('"Hello, World"', '"Hello, edited World"'))
     before = len(registry.requests())
-    result = builder("build", app, target)
+    try:
+        result = builder("build", app, target)
+    finally:
+        blob.write_bytes(kept)  # the session's store is shared: other tests' builds make this same blob
     second = skopeo_inspect(f"docker://{built(result)}", raw=True)
     assert "pip does not run" in result.stderr and "with uv" not in result.stderr and "scanning the reused" not in result.stderr
     assert first["layers"][:-1] == second["layers"][:-1] and first["layers"][-1] != second["layers"][-1]
