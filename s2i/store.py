@@ -20,7 +20,7 @@ from s2i.oci.types import Descriptor, blob_path, sha256_digest
 from s2i.progress import log
 
 # What a killed run leaves behind: build work dirs, half-unpacked rootfs, temp blobs, atomic-write temps.
-LEFTOVERS = (".build-*", "rootfs/.tmp-*", "tmp/*", "refs/**/.*.tmp-*", "layers/*/.*.tmp-*", "keyed/.*.tmp-*", "sizes/.*.tmp-*", "builds/*/.import-*")
+LEFTOVERS = (".build-*", "rootfs/.tmp-*", "tmp/*", "refs/**/.*.tmp-*", "layers/*/.*.tmp-*", "keyed/.*.tmp-*", "sizes/.*.tmp-*", "builds/*/.import-*", "tools/.tmp-*")
 _held: dict[Path, int] = {}
 _held_lock = threading.Lock()
 

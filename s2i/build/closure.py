@@ -85,6 +85,20 @@ def file_names(root: Path) -> set[str]:
     return {name for _, _, files in os.walk(root) for name in files}
 
 
+def layer_scan(root: Path) -> dict:
+    """One layer's part of the closure: the sonames its ELF files need that it does not hold, and the libraries it holds."""
+    names = file_names(root)
+    needed = {soname: user for soname, user in needed_in(root).items() if soname not in names}
+    return {"needed": needed, "libraries": sorted(name for name in names if ".so" in name)}
+
+
+def valid_scan(scan: object) -> bool:
+    """A kept scan has layer_scan's shape (a damaged or foreign file is scanned again)."""
+    return (isinstance(scan, dict) and isinstance(scan.get("needed"), dict) and isinstance(scan.get("libraries"), list)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in scan["needed"].items())
+            and all(isinstance(name, str) for name in scan["libraries"]))
+
+
 def library_owners(builder: Path) -> dict[str, str]:
     """soname -> Debian package, from the builder's dpkg file lists (libraries in the library directories only)."""
     owners: dict[str, str] = {}

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import tempfile
 from pathlib import Path
 
 from s2i.archive.layer import open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
+from s2i.build.closure import layer_scan, valid_scan
 from s2i.build.output import META_KEYS, check_keys, read_json
 from s2i.build.plan import BuildPlan
 from s2i.build.proxy import PROXY_VARIABLES
 from s2i.build.source import resolve_inside
 from s2i.buildpacks import LayerSpec
-from s2i.files import open_regular
+from s2i.files import atomic_write, open_regular, read_small
 from s2i.oci.image import Layer
 from s2i.progress import log
-from s2i.stack.rootfs import unpack_tar_stream
-from s2i.store import Store
+from s2i.stack.rootfs import unpack_layer, unpack_limit, unpack_tar_stream
+from s2i.store import Store, remove_tree
+
+CLOSURE_SCAN_VERSION = "1"  # bump when closure.layer_scan finds more, so kept scans are not reused
 
 
 def layer_key(plan: BuildPlan, spec: LayerSpec, app: Path, builder_digest: str) -> str:
@@ -85,3 +90,45 @@ def export_layers(output_layers, output: Path, store: Store, media_type: str, co
         log(f"layer {name}: {descriptor.digest} ({descriptor.size} bytes)")
         layers.append(Layer(descriptor, diff_id, store.blob(descriptor)))
     return layers, labels
+
+
+def closure_scans(store: Store, output_layers, layers: list[Layer], keys: dict[str, str], reusable: dict) -> list[dict]:
+    """Each layer's closure scan; a keyed layer's is kept by its diff_id, so a reused one is neither unpacked nor read again."""
+    scans = []
+    for (name, directory), layer in zip(output_layers, layers):
+        scan = kept_scan(store, layer.diff_id) if name in keys else None
+        if scan is None:
+            scan = _scan_blob(store, name, layer) if name in reusable else layer_scan(directory)
+            if name in keys:
+                keep_scan(store, layer.diff_id, scan)
+        scans.append(scan)
+    return scans
+
+
+def _scan_path(store: Store, diff_id: str) -> Path:
+    return store.root / "closure" / f"{diff_id.replace(':', '-')}-v{CLOSURE_SCAN_VERSION}.json"
+
+
+def kept_scan(store: Store, diff_id: str) -> dict | None:
+    """The closure scan kept for a layer's tar (None when absent or damaged: it is scanned again)."""
+    text = read_small(_scan_path(store, diff_id), 64 << 20)
+    try:
+        scan = json.loads(text) if text is not None else None
+    except ValueError:
+        scan = None
+    return scan if valid_scan(scan) else None
+
+
+def keep_scan(store: Store, diff_id: str, scan: dict) -> None:
+    atomic_write(_scan_path(store, diff_id), json.dumps(scan, sort_keys=True).encode())
+
+
+def _scan_blob(store: Store, name: str, layer: Layer) -> dict:
+    """A reused layer scanned before scans were kept (or one --cache brought): unpacked aside, checked, once."""
+    log(f"scanning the reused {name} layer's native code once (the scan is kept for the next builds)")
+    temp = Path(tempfile.mkdtemp(dir=store.root, prefix=".build-scan-"))
+    try:
+        unpack_layer(str(temp), store.blob_path(layer.descriptor.digest), layer, unpack_limit())
+        return layer_scan(temp)
+    finally:
+        remove_tree(temp)

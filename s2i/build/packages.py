@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s2i.build.closure import file_names, library_owners, missing_packages, names_in, needed_in
+from s2i.build.closure import library_owners, missing_packages, names_in
 from s2i.errors import S2IError, UsageError
 from s2i.oci.image import Image, Layer
 from s2i.progress import log
@@ -174,15 +174,16 @@ def with_build_packages(rootfs: Path, names: tuple[str, ...], index: PackageInde
     return extend_builder(rootfs, added, index), {BUILD_LABEL: describe(added)}
 
 
-def native_needs(layers: tuple[tuple[str, Path], ...], run_root: Path | None, builder: Path) -> list[str]:
-    """Packages holding the shared libraries the build's ELF files need and neither the run base nor the build has."""
+def native_needs(scans: list[dict], run_root: Path | None, builder: Path) -> list[str]:
+    """Packages holding the shared libraries the layers' ELF files need (see closure.layer_scan) and neither the run base nor the build has."""
     needed: dict[str, str] = {}
     provided = names_in(run_root) if run_root else set()
-    for _name, directory in layers:
-        for soname, user in needed_in(directory).items():
+    for scan in scans:
+        for soname, user in scan["needed"].items():
             needed.setdefault(soname, user)
-        provided |= file_names(directory)
-    packages, unknown = missing_packages(needed, provided, library_owners(builder))
+        provided.update(scan["libraries"])
+    unmet = {soname: user for soname, user in needed.items() if soname not in provided}
+    packages, unknown = missing_packages(unmet, provided, library_owners(builder) if unmet else {})  # owners: only when asked
     for package, reasons in sorted(packages.items()):
         log(f"native code needs {', '.join(reasons)}, which the run base lacks: adding {package}")
     for reason in unknown:
@@ -190,17 +191,18 @@ def native_needs(layers: tuple[tuple[str, Path], ...], run_root: Path | None, bu
     return sorted(packages)
 
 
-def extra_run_layers(names: tuple[str, ...], output, run_base: Image, builder: Path, index: PackageIndex, store: Store,
-                     closure: bool, mtime: int, compression: str) -> tuple[list[Layer], dict[str, str]]:
-    """`[run] packages` and the native closure's packages, with the dependencies the run base lacks, as one layer."""
-    if not names and not closure:
+def extra_run_layers(names: tuple[str, ...], scans: list[dict] | None, run_base: Image, builder: Path, index: PackageIndex,
+                     store: Store, mtime: int, compression: str) -> tuple[list[Layer], dict[str, str]]:
+    """`[run] packages` and the native closure's packages (scans: None when no closure), with the dependencies the run base
+    lacks, as one layer."""
+    if not names and scans is None:
         return [], {}
     run_root = unpack_image(run_base, store) if run_base.layers else None
     installed = installed_packages(run_root) if run_root else {}
     if run_root and not installed and names:
         raise UsageError("[run] packages need a Debian run base (this one has no dpkg database)",
                          'use a run base of the stack (run-image = "base", "python", "static" or "scratch")')
-    wanted = [*names, *(native_needs(output.layers, run_root, builder) if closure else [])]
+    wanted = [*names, *(native_needs(scans, run_root, builder) if scans is not None else [])]
     wanted = tuple(name for name in dict.fromkeys(wanted) if name not in installed)
     if not wanted:
         return [], {}

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from s2i.build.config import AppConfig
-from s2i.build.layers import export_layers, layer_keys, restore_layers, reusable_layers
+from s2i.build.layers import closure_scans, export_layers, layer_keys, restore_layers, reusable_layers
 from s2i.build.limits import Limits
 from s2i.build.packages import PackageIndex, extra_run_layers, with_build_packages
 from s2i.build.plan import BuildPlan, image_changes
 from s2i.build.platforms import Target, arch_suffix, is_cross, target_plan
 from s2i.build.remote_cache import RemoteCache, build_cache_key
 from s2i.build.runner import app_cache_dir, cache_seed, run_build
+from s2i.build.tools import tool_binds, tool_pins
 from s2i.errors import UsageError
 from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
@@ -60,7 +61,8 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
     rootfs, build_labels = with_build_packages(unpack_image(builder, store), build_packages, shared.packages)
     suffix = arch_suffix(target, stack)  # Go's seed and cache, the launcher, keyed layers: each architecture its own
     cache = app_cache_dir(store.root / "builds", options.app, plan.buildpack.name + suffix)
-    builder_key = builder.digest + (f" {rootfs.name}" if build_labels else "") + suffix
+    pins = tool_pins(stack, plan.buildpack.tools)  # what installs a layer (uv's pin) is part of its key
+    builder_key = builder.digest + (f" {rootfs.name}" if build_labels else "") + suffix + "".join(f" {p.ident}" for p in pins)
     keys = layer_keys(plan, workspace, builder_key)
     remote = _remote_cache(shared.cache_repo, context, store)
     cache_key = build_cache_key(plan.buildpack.name + suffix, builder.digest, options.app)
@@ -69,17 +71,19 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
         remote.import_build_cache(cache, cache_key)
     reusable = reusable_layers(store, keys)
     closure = plan.buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
-    if reusable and (plan.step_input.get("needs_dependencies") or closure):
+    if reusable and plan.step_input.get("needs_dependencies"):  # the closure reads a reused layer's kept scan instead
         restore_layers(store, reusable, work / "out" / "layers")
     limits = Limits(seconds=options.build_timeout)
+    tools = tool_binds(pins, store) if set(keys) - set(reusable) else ()  # fetched only for a layer built now
     # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
     seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest + suffix, shared.log_handle, limits, options.isolation)
     output = run_build(plan, rootfs, workspace, work / "out", cache, shared.log_handle, frozenset(reusable), options.secrets,
-                       options.network, limits, seed, options.isolation)
+                       options.network, limits, seed, options.isolation, tools)
     media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
     layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                    {"app": plan.app_owner} if plan.app_owner else {})
-    run_layers, run_labels = extra_run_layers(shared.config.run_packages, output, run_base, rootfs, shared.packages, store, closure,
+    scans = closure_scans(store, output.layers, layers, keys, reusable) if closure else None
+    run_layers, run_labels = extra_run_layers(shared.config.run_packages, scans, run_base, rootfs, shared.packages, store,
                                               plan.layer_mtime, options.compression)
     if remote:
         remote.export(keys, cache, cache_key)

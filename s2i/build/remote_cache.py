@@ -20,6 +20,8 @@ import zstandard
 
 from s2i.archive.layer import ZSTD_LEVEL, HashingReader, open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
+from s2i.build.closure import valid_scan
+from s2i.build.layers import keep_scan, kept_scan
 from s2i.build.output import META_KEYS, check_keys
 from s2i.errors import RegistryError, S2IError, UsageError
 from s2i.oci.image import Image, Layer, empty_image
@@ -166,7 +168,10 @@ class RemoteCache:
         path = self.store.fetch(layer.descriptor, layer.source)  # checks the digest as it copies
         if layer_diff_id(path, layer) != layer.diff_id:
             raise S2IError(f"layer {layer.descriptor.digest}'s tar does not match the diff_id its entry claims")
-        meta = check_keys(entry_record(image).get("meta") or {}, "cache entry meta", META_KEYS)
+        record = entry_record(image)
+        meta = check_keys(record.get("meta") or {}, "cache entry meta", META_KEYS)
+        if valid_scan(record.get("closure")):  # the native closure's scan of this tar: no unpacking it to scan again
+            keep_scan(self.store, layer.diff_id, record["closure"])
         self.store.remember_keyed_layer(key, layer.descriptor, layer.diff_id, meta)
         log(f"cache: the {name} layer comes from {self.where}")
 
@@ -214,7 +219,9 @@ class RemoteCache:
             if record := self.store.keyed_layer(key):
                 descriptor, diff_id, meta = record
                 layer = Layer(descriptor, diff_id, self.store.blob(descriptor))
-                entries.append((entry_tag("layer", key), entry_image({"kind": "layer", "key": key, "meta": meta}, [layer])))
+                scan = kept_scan(self.store, diff_id)
+                record = {"kind": "layer", "key": key, "meta": meta, **({"closure": scan} if scan else {})}
+                entries.append((entry_tag("layer", key), entry_image(record, [layer])))
         return entries
 
     def _tree_entry(self, cache_dir: Path, key: str) -> list[tuple[str, Image]]:

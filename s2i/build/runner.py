@@ -73,8 +73,9 @@ def cache_seed(plan: BuildPlan, rootfs: Path, store_root: Path, builder_digest: 
 
 def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cache: Path, log: TextIO | None,
               reused: frozenset[str] = frozenset(), secrets: tuple[tuple[str, Path], ...] = (),
-              network: str = "default", limits: Limits | None = None, seed: Path | None = None, isolation: str = "auto") -> BuildOutput:
-    """Layers named in `reused` come from the store: the step is told to skip them; secrets are mounted read-only."""
+              network: str = "default", limits: Limits | None = None, seed: Path | None = None, isolation: str = "auto",
+              tools: tuple[Bind, ...] = ()) -> BuildOutput:
+    """Layers named in `reused` come from the store: the step is told to skip them; secrets and tools are mounted read-only."""
     (output / "layers").mkdir(parents=True, exist_ok=True)
     step_file = output.parent / "step.json"
     step_file.write_text(json.dumps({**plan.step_input, "reuse": sorted(reused)}))
@@ -96,6 +97,7 @@ def run_build(plan: BuildPlan, rootfs: Path, workspace: Path, output: Path, cach
             *layer_binds,
             *(Bind(path, f"{SECRETS_DIR}/{name}") for name, path in secrets),
             *((Bind(seed, SEED_DIR),) if seed else ()),
+            *tools,
         ),
         env=(("PATH", SANDBOX_PATH), *plan.build_env),
         workdir="/workspace",

@@ -63,6 +63,7 @@ class Buildpack:
     refused_run_images: tuple[tuple[str, str], ...] = ()  # (base, why it cannot work)
     runtime: str = ""  # the language whose toolchain version the stack must offer (see s2i/build/runtime.py)
     native_closure: bool = False  # after the build, add the Debian packages its ELF files need that the run base lacks
+    tools: tuple[str, ...] = ()  # pinned tools the stack fetches (s2i.build.tools), mounted read-only at /s2i/tools/NAME
     wanted_version: Callable[[Path, dict], object] | None = field(default=None, compare=False, repr=False)  # -> versions.Wanted
     program_builds: tuple[str, ...] = ()  # root files that build a program: they beat another language's bindings
     bindings_files: tuple[str, ...] = ()  # files that, alone, may be the bindings of a program another buildpack builds

@@ -133,7 +133,7 @@ def decide(tree: Path, settings: dict) -> dict:
 
 BUILDPACK = Buildpack(
     name="python",
-    version="2",  # 2: the venv holds what python -m venv seeds (pip)
+    version="3",  # 2: the venv holds what python -m venv seeds (pip); 3: installed by uv when the stack pins it
     description="Python apps: dependencies in a venv layer at /opt/venv, the app byte-compiled at /app",
     default_run_image="python",
     run_images=("python",),
@@ -144,6 +144,7 @@ BUILDPACK = Buildpack(
                ("PIP_ROOT_USER_ACTION", "ignore"), ("PYTHONDONTWRITEBYTECODE", "1"), ("UV_CACHE_DIR", "/s2i/cache/uv")),
     decide=decide,
     native_closure=True,
+    tools=("uv",),
     settings=(Setting("python-version", str, 'python-version = "3.13" (or ">=3.12")'),),
     runtime="python",
     wanted_version=wanted_python,

@@ -6,10 +6,9 @@ import posixpath
 import tarfile
 from dataclasses import dataclass, field
 
-from s2i.archive.layer import HashingReader, open_uncompressed
 from s2i.errors import UsageError
 from s2i.oci.image import Image, Layer
-from s2i.stack.rootfs import BoundedTarInfo, UnsafeLayer, unpack_limit
+from s2i.stack.rootfs import unpack_limit, walk_layer
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -55,17 +54,10 @@ def _kind(member: tarfile.TarInfo, name: str) -> str:
 
 def read_layer_files(layer: Layer, limit: int) -> list[LayerFile]:
     """The members of one layer, streamed through its digests' checks and the unpack limit; no file is written."""
-    too_large = f"it expands past the unpack limit of {limit} bytes (S2I_MAX_UNPACK)"
     files = []
-    with layer.source.open() as raw:
-        tar_stream = HashingReader(open_uncompressed(raw, layer.descriptor.media_type), layer.diff_id.partition(":")[0], limit, too_large)
-        with tarfile.open(fileobj=tar_stream, mode="r|", tarinfo=BoundedTarInfo) as tar:
-            for member in tar:
-                path = posixpath.normpath("/" + member.name.lstrip("./"))
-                files.append(LayerFile(path, member.size if member.isreg() else 0, _kind(member, path)))
-        tar_stream.drain()
-    if tar_stream.digest != layer.diff_id:
-        raise UnsafeLayer(f"layer {layer.descriptor.digest}: its tar is {tar_stream.digest}, not the config's {layer.diff_id}")
+    for _tar, member in walk_layer(layer, limit):
+        path = posixpath.normpath("/" + member.name.lstrip("./"))
+        files.append(LayerFile(path, member.size if member.isreg() else 0, _kind(member, path)))
     return files
 
 

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from email.parser import HeaderParser
 from urllib.parse import quote
 
-from s2i.archive.layer import open_uncompressed
 from s2i.oci.image import Layer
 from s2i.sbom.goinfo import read_build_info
-from s2i.stack.rootfs import BoundedTarInfo
+from s2i.stack.rootfs import unpack_limit, walk_layer
 
 MAX_METADATA = 1 << 20
 MAX_PROGRAM = 256 << 20
@@ -65,11 +64,9 @@ def go_components(data: bytes, where: str) -> list[Component]:
 def scan_layer(layer: Layer, look_for_programs: bool) -> list[Component]:
     """The components one layer's files declare; programs are read only when asked (the layers s2i added)."""
     found: list[Component] = []
-    with layer.source.open() as raw, tarfile.open(fileobj=open_uncompressed(raw, layer.descriptor.media_type), mode="r|",
-                                                  tarinfo=BoundedTarInfo) as tar:
-        for member in tar:
-            if member.isreg():
-                found += _component_of(tar, member, look_for_programs)
+    for tar, member in walk_layer(layer, unpack_limit()):  # checked to its diff_id: the scan is kept by it
+        if member.isreg():
+            found += _component_of(tar, member, look_for_programs)
     return found
 
 

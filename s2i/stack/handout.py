@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 from s2i.stack.build import image_name
 from s2i.stack.files import Stack
@@ -20,6 +21,26 @@ def _key(name: str) -> str:
 
 def _strings(values) -> str:
     return "[" + ", ".join(_string(value) for value in values) + "]"
+
+
+def _value(value) -> str:
+    """A pin's value in TOML: a string, a number, or an inline table of them."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(key)} = {_value(item)}" for key, item in value.items()) + " }"
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _string(str(value))
+
+
+def _tools(stack: Stack) -> list[str]:
+    """The stack file's [tools] pins (s2i.build.tools), kept: a runner of the pushed stack fetches the same checked wheels."""
+    try:
+        tools = tomllib.loads(stack.path.read_text()).get("tools")
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    lines = []
+    for name, table in tools.items() if isinstance(tools, dict) else ():
+        if isinstance(table, dict):
+            lines += ["", f"[tools.{_key(name)}]", *(f"{_key(key)} = {_value(value)}" for key, value in table.items())]
+    return lines
 
 
 def format_stack(stack: Stack, references: dict[str, str], foreign: dict[str, dict[str, str]] | None = None) -> str:
@@ -44,4 +65,4 @@ def format_stack(stack: Stack, references: dict[str, str], foreign: dict[str, di
                 lines.append("images = { " + ", ".join(f"{_key(arch)} = {_string(refs[image_name(name)])}" for arch, refs in foreign.items()) + " }")
         else:
             lines.append(f"image = {_string(base.image)}" + ("\nnonroot = true" if base.nonroot else ""))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _tools(stack)) + "\n"

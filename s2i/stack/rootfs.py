@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import zstandard
 
@@ -171,6 +171,21 @@ def chain_id(diff_ids: list[str]) -> str:
     for diff_id in diff_ids:
         chain = diff_id if not chain else "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
     return chain or "sha256:" + hashlib.sha256(b"").hexdigest()
+
+
+def walk_layer(layer: Layer, limit: int) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
+    """Each member of a layer's tar, read as a stream through its checks (the blob's digest as its source reads it, the
+    unpack limit, bounded headers); after the last member the tar's digest must be the layer's diff_id, else UnsafeLayer.
+    A caller that stops early gets no diff_id check: it must not keep what it read as a fact about that diff_id."""
+    too_large = f"it expands past the unpack limit of {limit} bytes (S2I_MAX_UNPACK)"
+    with layer.source.open() as raw:
+        tar_stream = HashingReader(open_uncompressed(raw, layer.descriptor.media_type), layer.diff_id.partition(":")[0], limit, too_large)
+        with tarfile.open(fileobj=tar_stream, mode="r|", tarinfo=BoundedTarInfo) as tar:
+            for member in tar:
+                yield tar, member
+        tar_stream.drain()
+    if tar_stream.digest != layer.diff_id:
+        raise UnsafeLayer(f"layer {layer.descriptor.digest}: its tar is {tar_stream.digest}, not the config's {layer.diff_id}")
 
 
 def unpack_layer(root: str, blob: Path, layer: Layer, limit: int) -> int:

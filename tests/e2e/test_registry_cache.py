@@ -73,6 +73,7 @@ def test_a_fresh_runner_takes_the_deps_layer_from_the_cache(built_stack, registr
     assert second.returncode == 0, second.stderr
     assert "cache: the deps layer comes from" in second.stderr and "reusing the deps layer" in second.stderr
     assert "installing dependencies" not in second.stderr and "Collecting" not in second.stderr  # pip did not run
+    assert "scanning the reused" not in second.stderr  # the native closure's scan of the deps layer came with it
     assert warnings(second) == []
     a = skopeo_inspect(f"docker://{registry.host}/flask:a", raw=True)["layers"]
     b = skopeo_inspect(f"docker://{registry.host}/flask:b", raw=True)["layers"]

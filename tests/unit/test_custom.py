@@ -5,14 +5,21 @@ import struct
 
 import pytest
 
-from s2i.build.closure import elf_needed, library_owners, missing_packages, needed_in
+from s2i.archive.layer import write_layer
+from s2i.archive.tarwriter import TarOptions
+from s2i.build import layers as layers_module
+from s2i.build.closure import elf_needed, layer_scan, library_owners, missing_packages, needed_in
+from s2i.build.layers import closure_scans
 from s2i.build.config import AppConfig, override
-from s2i.build.packages import installed_packages, listed_paths
+from s2i.build.packages import installed_packages, listed_paths, native_needs
 from s2i.build.plan import make_plan
 from s2i.buildpacks import get_buildpack
 from s2i.errors import UsageError
+from s2i.oci.image import Layer
+from s2i.oci.types import OCI_LAYER_GZIP
 from s2i.stack.files import find_stack, load_stack
 from s2i.stack.packages import check_known, parse_index, resolve
+from s2i.store import Store
 from tests.unit.test_config import config_of
 
 INDEX = """Package: libpq-dev
@@ -161,6 +168,56 @@ def test_closure_maps_missing_libraries_to_packages(tmp_path):
     packages, unknown = missing_packages(needed, {"libc.so.6", "libbundled-1a2b.so"}, owners)
     assert packages == {"libpq5": ["libpq.so.5 (needed by opt/venv/lib/python3.11/site-packages/psycopg2/_psycopg.so)"]}
     assert unknown == ["libnowhere.so.1 (needed by opt/venv/lib/python3.11/site-packages/other.so)"]
+
+
+def deps_tree(root):
+    site = root / "opt/venv/lib/python3.13/site-packages"
+    (site / "psycopg2").mkdir(parents=True)
+    (site / "psycopg2/_psycopg.so").write_bytes(elf(["libpq.so.5", "libbundled.so.1"]))
+    (site / "libbundled.so.1").write_bytes(elf(["libc.so.6"]))
+    (site / "README").write_text("not a library")
+    return root
+
+
+def test_layer_scan_keeps_what_the_layer_cannot_meet_itself_and_the_libraries_it_holds(tmp_path):
+    scan = layer_scan(deps_tree(tmp_path / "deps"))
+    assert scan == {"needed": {"libpq.so.5": "opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.so",
+                               "libc.so.6": "opt/venv/lib/python3.13/site-packages/libbundled.so.1"},
+                    "libraries": ["_psycopg.so", "libbundled.so.1"]}
+
+
+def test_native_needs_meets_a_need_from_another_layer_and_reads_owners_only_when_something_is_unmet(tmp_path, monkeypatch):
+    deps = {"needed": {}, "libraries": ["libshared.so.2"]}
+    app = {"needed": {"libshared.so.2": "app/x.so", "libc.so.6": "app/x.so"}, "libraries": ["x.so"]}
+    run_root = tmp_path / "run"
+    (run_root / "usr/lib/x86_64-linux-gnu").mkdir(parents=True)
+    (run_root / "usr/lib/x86_64-linux-gnu/libc.so.6").write_text("")
+    monkeypatch.setattr("s2i.build.packages.library_owners", lambda builder: pytest.fail("owners read with every need met"))
+    assert native_needs([deps, app], run_root, tmp_path / "builder") == []
+    monkeypatch.setattr("s2i.build.packages.library_owners", lambda builder: {"libpq.so.5": "libpq5"})
+    assert native_needs([deps, {"needed": {"libpq.so.5": "app/y.so"}, "libraries": []}], run_root, tmp_path / "builder") == ["libpq5"]
+
+
+def test_a_reused_layers_closure_scan_is_kept_by_diff_id_and_never_unpacks_it_again(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    tree = deps_tree(tmp_path / "out/deps")
+    blob = write_layer(tree, store, OCI_LAYER_GZIP, "gzip", TarOptions())
+    layer = Layer(blob.descriptor, blob.diff_id, store.blob(blob.descriptor))
+    keys, reusable = {"deps": "sha256:" + "1" * 64}, {"deps": (blob.descriptor, blob.diff_id, {})}
+    first = closure_scans(store, [("deps", tree)], [layer], keys, {})  # built now: its directory is read
+    assert first == [layer_scan(tree)]
+    skeleton = tmp_path / "skeleton"  # what a build that reused the layer leaves: no venv
+    skeleton.mkdir()
+    unpacked = []
+    real_unpack = layers_module.unpack_layer
+    monkeypatch.setattr(layers_module, "unpack_layer", lambda *args: unpacked.append(args) or real_unpack(*args))
+    assert closure_scans(store, [("deps", skeleton)], [layer], keys, reusable) == first
+    assert unpacked == []  # the kept scan: the layer is neither unpacked nor read
+    for kept in (store.root / "closure").iterdir():
+        kept.write_text('{"needed": {"libpq.so.5": 5}, "libraries": []}')  # damaged: scanned again, from the checked blob
+    assert closure_scans(store, [("deps", skeleton)], [layer], keys, reusable) == first
+    assert len(unpacked) == 1
+    assert closure_scans(store, [("app", skeleton)], [layer], keys, {}) == [{"needed": {}, "libraries": []}]  # not keyed: read now
 
 
 def test_dpkg_databases_and_listings(tmp_path):

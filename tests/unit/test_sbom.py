@@ -79,3 +79,23 @@ def test_a_stack_base_is_known_by_its_label_so_its_layers_are_not_read(tmp_path)
     _, document = image_sbom(image, 1, "spdx", "reg/app", store)
     names = {p["name"] for p in json.loads(document)["packages"]}
     assert {"libc6", "tzdata", "libpq5"} <= names and "ignored" not in names
+
+
+def test_a_layer_whose_tar_is_not_its_diff_id_is_refused_and_no_scan_is_kept_for_that_diff_id(tmp_path):
+    import pytest
+
+    from s2i.oci.types import sha256_digest
+    from s2i.sbom.make import layer_components
+    from s2i.stack.rootfs import UnsafeLayer
+    from s2i.store import Store
+    from tests.unit.crafted import stored_image, tar_of
+
+    store = Store(tmp_path / "store")
+    claimed = sha256_digest(b"the tar of an honest layer")  # a hostile image pairs that diff_id with other files
+    tar = tar_of([("usr/lib/python3/dist-packages/evil-1.dist-info/METADATA", "file", b"Name: evil\nVersion: 1\n")])
+    image = stored_image(store, [tar], diff_ids=[claimed])
+    with pytest.raises(UnsafeLayer, match="not the config's"):
+        layer_components(store, image.layers[0], True)
+    assert not (store.root / "sbom").exists() or list((store.root / "sbom").iterdir()) == []
+    honest = stored_image(store, [tar])
+    assert [c.name for c in layer_components(store, honest.layers[0], True)] == ["evil"]

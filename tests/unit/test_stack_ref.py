@@ -8,6 +8,7 @@ import pytest
 
 from s2i.build.config import load_app_config
 from s2i.build.plan import choose_run_image
+from s2i.build.tools import tool_pin
 from s2i.buildpacks import get_buildpack
 from s2i.errors import UsageError
 from s2i.stack.files import find_stack, load_stack
@@ -30,6 +31,7 @@ def test_the_written_stack_names_the_pushed_images_and_keeps_the_rest(tmp_path):
         stack.suite, stack.architecture, stack.toolchains, stack.extra_suites)
     # the python buildpack runs on the pushed python base as it would on the built one: as nonroot
     assert choose_run_image(get_buildpack("python"), golden, None) == choose_run_image(get_buildpack("python"), stack, None)
+    assert tool_pin(golden, "uv") == tool_pin(stack, "uv") is not None  # the pinned uv comes along
 
 
 def test_nonroot_on_an_image_base_must_be_a_boolean(tmp_path):

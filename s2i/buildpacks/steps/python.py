@@ -3,38 +3,149 @@
 from __future__ import annotations
 
 import compileall
+import email.parser
+import glob
+import importlib.util
 import os
 import py_compile
 import shutil
 import subprocess
+import sys
+import sysconfig
 
 from . import common
 
 PY = "/usr/bin/python3"
-UV_TOOL = "/s2i/cache/uv-tool"
+UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
+UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
+PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
 
 def pip(venv: str) -> list[str]:
     return [PY, "-m", "pip", "--python", f"{venv}/bin/python"]
 
 
+def uv_env() -> dict:
+    """The build env for uv: pip's index settings under uv's names, never a downloaded Python, files copied out of the
+    cache (another filesystem); with extra indexes, pip's choice of the best version across all of them."""
+    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never", UV_LINK_MODE="copy", UV_NO_PROGRESS="1")
+    for pip_name, uv_name in PIP_TO_UV:
+        if pip_name in os.environ:
+            env.setdefault(uv_name, os.environ[pip_name])
+    if "PIP_EXTRA_INDEX_URL" in os.environ:
+        env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+    return env
+
+
+def hashed(path: str, depth: int = 0) -> bool:
+    """Whether pip would install `path` in hash-checking mode: a --hash or --require-hashes in it or a file it includes."""
+    try:
+        with open(path, errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if any(word.startswith(("--hash", "--require-hashes")) for word in words):
+            return True
+        if depth < 8 and len(words) == 2 and words[0] in ("-r", "--requirement", "-c", "--constraint"):
+            if hashed(os.path.join(os.path.dirname(path), words[1]), depth + 1):
+                return True
+    return False
+
+
+def uv_runs(uv: str = UV) -> bool:
+    """Whether the stack's uv is here and runs in this builder (an amd64 binary in another architecture's does not)."""
+    try:
+        return os.access(uv, os.X_OK) and subprocess.run([uv, "--version"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def drop_uv_lock(venv: str) -> None:
+    """uv leaves its lock file in the venv: not part of what the image ships."""
+    lock = os.path.join(venv, ".lock")
+    if os.path.isfile(lock) and not os.path.islink(lock):
+        os.unlink(lock)
+
+
+def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
+    """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
+    path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
+    wanted = ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
+    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *wanted], cwd="/workspace", env=uv_env())
+    drop_uv_lock(venv)
+    if code == 0:
+        return True
+    print(f"uv failed (exit {code}): installing with pip instead", flush=True)
+    common.run([PY, "-m", "venv", "--clear", venv])  # what uv may have half-installed goes
+    return False
+
+
 def install_dependencies(deps: dict, venv: str) -> None:
-    print(f"installing dependencies from {deps['source']}", flush=True)
+    uv = uv_runs()
+    print(f"installing dependencies from {deps['source']} with {'uv' if uv else 'pip (no uv in this stack)'}", flush=True)
     if deps["source"] == "uv.lock":
-        uv_env = dict(os.environ, PYTHONPATH=UV_TOOL)
-        common.run([PY, "-m", "pip", "install", "--quiet", "--target", UV_TOOL, "uv"])
-        common.run([f"{UV_TOOL}/bin/uv", "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
-                    "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=uv_env)
-        common.run([f"{UV_TOOL}/bin/uv", "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
-                   cwd="/workspace", env=uv_env)
+        lock_env = dict(uv_env(), PYTHONPATH=UV_TOOL)
+        tool = UV if uv else f"{UV_TOOL}/bin/uv"
+        if not uv:
+            common.run([PY, "-m", "pip", "install", "--quiet", "--target", UV_TOOL, "uv"])
+        common.run([tool, "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
+                    "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=lock_env)
+        common.run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
+                   cwd="/workspace", env=lock_env)
+        drop_uv_lock(venv)
         return
     requirements = deps.get("requirements_file")
-    if not requirements and deps["requirements"]:
+    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"])):
+        return
+    if not requirements:
         requirements = "/tmp/requirements.txt"
         with open(requirements, "w") as handle:
             handle.write("".join(f"{line}\n" for line in deps["requirements"]))
-    if requirements:
-        common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
+    common.run([*pip(venv), "install", "--no-compile", "--no-warn-script-location", "-r", requirements], cwd="/workspace")
+
+
+def seed_wheels() -> list[str]:
+    """The wheels `python -m venv` seeds this CPython's venvs with (ensurepip's pip, and setuptools up to 3.11), found
+    where ensurepip looks (the distribution's wheel directory, then its bundled ones); [] when one is not there."""
+    spec = importlib.util.find_spec("ensurepip")
+    places = [place for place in (sysconfig.get_config_var("WHEEL_PKG_DIR"),
+                                  os.path.join(spec.submodule_search_locations[0], "_bundled") if spec and spec.submodule_search_locations else None)
+              if place]
+    wheels = []
+    for name in ("pip", *(("setuptools",) if sys.version_info < (3, 12) else ())):
+        found = next((matches for place in places if (matches := sorted(glob.glob(os.path.join(place, f"{name}-*-py3-none-any.whl"))))), [])
+        if not found:
+            return []
+        wheels.append(found[-1])
+    return wheels
+
+
+def make_venv(venv: str, uv: bool) -> None:
+    """A venv seeded as `python -m venv` seeds it; with uv the same wheels are installed by uv (seconds faster than ensurepip)."""
+    wheels = seed_wheels() if uv else []
+    if wheels:
+        common.run([PY, "-m", "venv", "--without-pip", venv])
+        # by name from the wheels' directories, as ensurepip installs them: no direct_url.json, so pip freeze lists name==version
+        wanted = [f"{name}=={version}" for name, version, *_ in (os.path.basename(wheel).split("-") for wheel in wheels)]
+        links = [arg for place in sorted({os.path.dirname(wheel) for wheel in wheels}) for arg in ("--find-links", place)]
+        code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", "--no-index", "--no-deps", *links, *wanted], env=uv_env())
+        drop_uv_lock(venv)
+        if code == 0:
+            return
+        print(f"uv failed (exit {code}): seeding the venv with python -m venv instead", flush=True)
+    common.run([PY, "-m", "venv", "--clear", venv])
+
+
+def distributions(venv: str) -> list[str]:
+    """name==version of each distribution in the venv, read from its metadata: what `pip freeze --all` lists for a seed."""
+    found = []
+    for path in glob.glob(f"{venv}/lib/python3*/site-packages/*.dist-info/METADATA"):
+        with open(path, errors="replace") as handle:
+            fields = email.parser.HeaderParser().parse(handle, headersonly=True)
+        found.append(f"{fields['Name']}=={fields['Version']}")
+    return sorted(found, key=str.lower)
 
 
 def installed(venv: str) -> list[str]:
@@ -80,11 +191,12 @@ def build(step: dict) -> None:
     reused = "deps" in step["reuse"]
     # also when reused (a bare skeleton then: the stored layer is what ships): the project wheel below installs with
     # the venv's interpreter; a fresh venv gets what `python -m venv` seeds for this CPython (pip, and setuptools up to 3.11)
-    common.run([PY, "-m", "venv", *(["--without-pip"] if reused else []), venv])
     if reused:
+        common.run([PY, "-m", "venv", "--without-pip", venv])
         print("dependencies unchanged: reusing the deps layer, pip does not run", flush=True)
     else:
-        seeded = installed(venv)
+        make_venv(venv, uv_runs())
+        seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
         install_dependencies(step["deps"], venv)
         record_versions(venv, seeded)
