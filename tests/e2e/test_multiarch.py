@@ -93,6 +93,11 @@ def test_one_command_builds_amd64_and_arm64_into_an_index(builder, registry, tmp
     data, _ = registry_uploads(registry.requests()[before:])
     assert data == []  # the same two images, SBOMs and index: nothing new uploaded
     print(f"\n{example} amd64+arm64: cold {cold:.1f}s, warm {warm:.1f}s")
+    copied = f"{registry.host}/prod/{example}:1"
+    result = builder("copy", ref, copied, timeout=300)
+    assert result.returncode == 0, result.stderr
+    copied_raw = run_cmd(["skopeo", "inspect", "--tls-verify=false", "--raw", f"docker://{copied}"]).stdout.encode()
+    assert copied_raw == raw  # both platforms, the same children, byte for byte
 
 
 def test_go_cross_compiles_for_arm64(builder, registry, tmp_path):
