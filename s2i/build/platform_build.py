@@ -70,7 +70,9 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
         remote.import_layers(keys)
         remote.import_build_cache(cache, cache_key)
     reusable = reusable_layers(store, keys)
-    closure = plan.buildpack.native_closure and plan.run_image.stack_base  # a stack's base is local: its libraries are known
+    # a stack's base is local: its libraries are known; a cross build's wheels bundle theirs (manylinux), and the
+    # packages the closure would add come from the builder's own architecture's index
+    closure = plan.buildpack.native_closure and plan.run_image.stack_base and not is_cross(target, stack)
     if reusable and plan.step_input.get("needs_dependencies"):  # the closure reads a reused layer's kept scan instead
         restore_layers(store, reusable, work / "out" / "layers")
     limits = Limits(seconds=options.build_timeout)

@@ -1,7 +1,7 @@
 """`s2i build --platform`: which platforms a build may target and what building for one changes; pure, no IO.
 
 The builder always runs on the stack's first architecture; another of its architectures is cross-compiled: Go by
-GOARCH, C with Debian's cross toolchain added to the builder. A platform s2i cannot build for is refused
+GOARCH, C with Debian's cross toolchain added to the builder, Python by installing the target's wheels. A platform s2i cannot build for is refused
 here, in one line, before anything is downloaded.
 """
 
@@ -42,7 +42,7 @@ TARGETS = {
     "amd64": Target("amd64", "x86_64-linux-gnu", "x86_64", "amd64"),
     "arm64": Target("arm64", "aarch64-linux-gnu", "aarch64", "arm64"),
 }
-CROSS_BUILDPACKS = ("go", "c")  # python would need the target's wheels and launcher: not yet
+CROSS_BUILDPACKS = ("go", "c", "python")  # python: uv installs the target's wheels, the launcher is cross-compiled
 
 
 def parse_platforms(values: tuple[str, ...] | list[str]) -> tuple[dict, ...]:
@@ -67,7 +67,7 @@ def check_targets(platforms: tuple[dict, ...], stack: Stack, buildpack: str) -> 
                              f"use --platform {','.join(f'linux/{a}' for a in offered)} (or a subset)")
         target = TARGETS[platform["architecture"]]
         if target.architecture != stack.architecture and buildpack not in CROSS_BUILDPACKS:
-            raise UsageError(f"the {buildpack} buildpack cannot build for {name} yet (only go and c cross-compile)",
+            raise UsageError(f"the {buildpack} buildpack cannot build for {name} yet (only go, c and python cross-build)",
                              f"build for linux/{stack.architecture} only, or on a {name} machine with a {name} stack")
         targets.append(target)
     return tuple(targets)

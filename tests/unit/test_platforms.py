@@ -27,7 +27,7 @@ def test_platforms_from_comma_lists_and_repeats_each_once():
     ("linux/riscv64", "go", "cannot build for linux/riscv64: stack debian-trixie has linux/amd64, linux/arm64"),
     ("darwin/arm64", "go", "cannot build for darwin/arm64: stack debian-trixie has linux/amd64, linux/arm64"),
     ("linux/arm/v7", "c", "cannot build for linux/arm/v7: stack debian-trixie has linux/amd64, linux/arm64"),
-    ("linux/arm64", "python", "the python buildpack cannot build for linux/arm64 yet (only go and c cross-compile)"),
+    ("linux/arm64", "node", "the node buildpack cannot build for linux/arm64 yet (only go, c and python cross-build)"),
 ])
 def test_unsupported_targets_are_refused(platform, buildpack, message):
     with pytest.raises(UsageError) as caught:
@@ -37,6 +37,10 @@ def test_unsupported_targets_are_refused(platform, buildpack, message):
 
 def test_python_for_the_host_alone_is_fine():
     assert check_targets(parse_platforms(("linux/amd64",)), STACK, "python") == (AMD64,)
+
+
+def test_python_cross_builds_for_arm64():
+    assert check_targets(parse_platforms(("linux/amd64,linux/arm64",)), STACK, "python") == (AMD64, TARGETS["arm64"])
 
 
 @pytest.mark.parametrize("decision, build_packages, run_packages, message", [

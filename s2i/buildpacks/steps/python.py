@@ -13,7 +13,7 @@ import subprocess
 import sys
 import sysconfig
 
-from . import common
+from . import common, python_cross
 
 PY = "/usr/bin/python3"
 UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
@@ -69,11 +69,14 @@ def drop_uv_lock(venv: str) -> None:
         os.unlink(lock)
 
 
+def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
+    return ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
+
+
 def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
     """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
     path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
-    wanted = ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
-    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *wanted], cwd="/workspace", env=uv_env())
+    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], cwd="/workspace", env=uv_env())
     drop_uv_lock(venv)
     if code == 0:
         return True
@@ -82,8 +85,12 @@ def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
     return False
 
 
-def install_dependencies(deps: dict, venv: str) -> None:
+def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> None:
+    """Into the venv: with uv, pip where the stack pins none; another architecture's wheels only with the stack's uv."""
     uv = uv_runs()
+    if cross and not uv:
+        raise common.StepError(f"error: installing Python packages for linux/{cross['architecture']} needs uv, and this stack "
+                               "pins none: pin [tools.uv] in the stack, or build for the host's platform only")
     print(f"installing dependencies from {deps['source']} with {'uv' if uv else 'pip (no uv in this stack)'}", flush=True)
     if deps["source"] == "uv.lock":
         lock_env = dict(uv_env(), PYTHONPATH=UV_TOOL)
@@ -92,11 +99,15 @@ def install_dependencies(deps: dict, venv: str) -> None:
             common.run([PY, "-m", "pip", "install", "--quiet", "--target", UV_TOOL, "uv"])
         common.run([tool, "export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project",
                     "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=lock_env)
+        if cross:
+            return python_cross.install(UV, venv, ["-r", "/tmp/requirements.txt"], cross, uv_env())
         common.run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
                    cwd="/workspace", env=lock_env)
         drop_uv_lock(venv)
         return
     requirements = deps.get("requirements_file")
+    if cross and (requirements or deps["requirements"]):
+        return python_cross.install(UV, venv, uv_wanted(requirements, deps["requirements"]), cross, uv_env())
     if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"])):
         return
     if not requirements:
@@ -198,13 +209,17 @@ def build(step: dict) -> None:
         make_venv(venv, uv_runs())
         seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
-        install_dependencies(step["deps"], venv)
+        install_dependencies(step["deps"], venv, step.get("cross"))
+        if step.get("cross"):
+            python_cross.check_tree(venv, venv, step["cross"])
         record_versions(venv, seeded)
     shutil.copytree("/workspace", app, symlinks=True, dirs_exist_ok=True)
     if step["install_project"]:
         lib = common.layer_path("app", step["project_lib"])
         print(f"installing the project as a wheel into {step['project_lib']}", flush=True)
         common.run([*pip(venv), "install", "--no-deps", "--no-compile", "--no-warn-script-location", "--target", lib, "."], cwd="/workspace")
+        if step.get("cross"):
+            python_cross.check_tree(lib, step["project_lib"], step["cross"])
         shutil.rmtree(os.path.join(app, "build"), ignore_errors=True)
         for name in os.listdir(app):
             if name.endswith(".egg-info"):

@@ -1,0 +1,3 @@
+import nativepkg
+
+print(nativepkg.__name__)
