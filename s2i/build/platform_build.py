@@ -20,6 +20,7 @@ from s2i.oci.image import Image
 from s2i.oci.mutate import append_layers
 from s2i.oci.reference import ScratchLocation, parse_location
 from s2i.oci.types import layer_media_type
+from s2i.sbom.bundled import record_bundled
 from s2i.stack.files import Stack
 from s2i.stack.images import ensure_stack_image
 from s2i.stack.rootfs import unpack_image
@@ -81,6 +82,10 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
     seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest + suffix, shared.log_handle, limits, options.isolation)
     output = run_build(plan, rootfs, workspace, work / "out", cache, shared.log_handle, frozenset(reusable), options.secrets,
                        options.network, limits, seed, options.isolation, tools)
+    copies = {spec.name for spec in plan.layers if spec.debian_files} - set(reusable)
+    for name, directory in output.layers:  # recorded before the layer is made: the record is part of it
+        if name in copies:
+            record_bundled(directory, rootfs)
     media_type = layer_media_type(run_base.family if run_base.layers else "oci", options.compression)
     layers, labels = export_layers(output.layers, work / "out", store, media_type, options.compression, plan.layer_mtime, keys, reusable,
                                    {"app": plan.app_owner} if plan.app_owner else {})

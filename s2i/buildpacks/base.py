@@ -27,6 +27,7 @@ class LayerSpec:
     name: str
     mount: str | None = None
     key_files: tuple[str, ...] = ()
+    debian_files: bool = False  # copies of the builder's packaged files: their packages are recorded (s2i.sbom.bundled)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ BUILDPACK = Buildpack(
                 "every feature, else glibc with its libraries",
     files=(*MAKEFILES, *PROGRAM_BUILDS),
     # a glibc program's shared-library closure, root-owned under its own paths; the app layer is /app only
-    layers=(LayerSpec("libs"), LayerSpec("app")),
+    layers=(LayerSpec("libs", debian_files=True), LayerSpec("app")),
     sources=main_rules(),
     program_builds=PROGRAM_BUILDS,
     decide=decide,
