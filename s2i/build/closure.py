@@ -11,6 +11,8 @@ import stat
 import struct
 from pathlib import Path
 
+from s2i.stack.rootfs import dpkg_file_lists
+
 LIB_DIRS = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib", "usr/lib", "lib64", "usr/lib64", "usr/local/lib")
 ELF_MAGIC = b"\x7fELF\x02\x01"  # 64-bit little-endian: the stacks' architecture (amd64)
 SHT_DYNAMIC, DT_NEEDED = 6, 1
@@ -102,11 +104,10 @@ def valid_scan(scan: object) -> bool:
 def library_owners(builder: Path) -> dict[str, str]:
     """soname -> Debian package, from the builder's dpkg file lists (libraries in the library directories only)."""
     owners: dict[str, str] = {}
-    info = builder / "var/lib/dpkg/info"
     prefixes = tuple("/" + rel + "/" for rel in LIB_DIRS)
-    for listing in sorted(info.glob("*.list")) if info.is_dir() else ():
-        package = listing.name[: -len(".list")].split(":")[0]
-        for line in listing.read_text(errors="replace").splitlines():
+    for listed_as, text in dpkg_file_lists(builder).items():
+        package = listed_as.split(":")[0]
+        for line in text.splitlines():
             head, _, soname = line.rpartition("/")
             if head + "/" in prefixes and ".so" in soname:
                 owners.setdefault(soname, package)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from s2i.files import open_regular, resolve_in
 from s2i.progress import log
+from s2i.stack.rootfs import dpkg_file_lists
 from s2i.store import remove_tree
 
 STATUS_D = ("var", "lib", "dpkg", "status.d")
@@ -114,11 +115,6 @@ def bundled_packages(files: dict[str, str], builder: Path, owners: dict[str, str
     return found
 
 
-def _read_lists(builder: Path) -> dict[str, str]:
-    info = builder / "var/lib/dpkg/info"
-    return {p.name[: -len(".list")]: p.read_text(errors="replace") for p in sorted(info.glob("*.list"))} if info.is_dir() else {}
-
-
 def _fresh_status_d(layer: Path) -> Path:
     """An empty var/lib/dpkg/status.d of real directories: whatever the build left there (links too) is removed first."""
     path = layer
@@ -135,7 +131,7 @@ def record_bundled(layer: Path, builder: Path) -> list[str]:
     if os.path.lexists(layer / "var"):
         _fresh_status_d(layer)  # only s2i's own record is kept there
     files = layer_files(layer)
-    found = bundled_packages(files, builder, list_owners(_read_lists(builder), {merged_path(p) for p in files})) if files else {}
+    found = bundled_packages(files, builder, list_owners(dpkg_file_lists(builder), {merged_path(p) for p in files})) if files else {}
     status = builder / "var/lib/dpkg/status"
     entries = status_entries(found, status_stanzas(status.read_text(errors="replace"))) if found else {}
     if entries:

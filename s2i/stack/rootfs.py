@@ -55,6 +55,12 @@ class BoundedTarInfo(tarfile.TarInfo):
         raise UnsafeLayer(f"sparse member {shorten(next_.name)}: image layers are not sparse")
 
 
+def dpkg_file_lists(root: Path) -> dict[str, str]:
+    """Package (as its list file is named, maybe name:arch) -> its dpkg info/*.list text, read as data from a rootfs."""
+    info = root / "var/lib/dpkg/info"
+    return {p.name[: -len(".list")]: p.read_text(errors="replace") for p in sorted(info.glob("*.list"))} if info.is_dir() else {}
+
+
 def unpack_limit() -> int:
     """Bytes of tar an image may expand to: S2I_MAX_UNPACK (bytes, or with a K/M/G/T suffix)."""
     text = os.environ.get("S2I_MAX_UNPACK", DEFAULT_UNPACK_LIMIT).strip().upper()
