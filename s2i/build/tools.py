@@ -18,6 +18,7 @@ from pathlib import Path
 
 from s2i.build.sandbox import Bind, host_ca_bundle
 from s2i.errors import S2IError, UsageError
+from s2i.files import file_sha256
 from s2i.progress import log
 from s2i.stack.files import Stack
 from s2i.store import Store, remove_tree
@@ -107,13 +108,9 @@ def _matches(path: Path, pin: ToolPin) -> bool:
     try:
         if path.stat().st_size != pin.size:
             return False
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+        return file_sha256(path) == pin.sha256
     except OSError:
         return False
-    return digest.hexdigest() == pin.sha256
 
 
 def _download(pin: ToolPin, store: Store) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import re
 import subprocess
@@ -11,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from s2i.errors import S2IError
+from s2i.files import file_sha256
 from s2i.stack.rootfs import unpack_tar_stream
 
 HOST_SOURCES = ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list")), *sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))]
@@ -184,24 +184,16 @@ class AptArchive:
         """The .deb, from the cache when its SHA256 matches the archive's index."""
         fields = self.record(package, version)
         target = self.debs / os.path.basename(fields["Filename"])
-        if target.exists() and _sha256(target) == fields["SHA256"]:
+        if target.exists() and file_sha256(target) == fields["SHA256"]:
             return target
         self.debs.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.debs) as temp:
             self._run("apt-get", "download", "-qq", f"{package}={version}", cwd=Path(temp))
             downloaded = next(Path(temp).glob("*.deb"))
-            if _sha256(downloaded) != fields["SHA256"]:
+            if file_sha256(downloaded) != fields["SHA256"]:
                 raise S2IError(f"{downloaded.name} does not match the archive's checksum", "retry; the mirror may be syncing")
             os.replace(downloaded, target)
         return target
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def extract_deb(deb: Path, root: Path) -> str:
