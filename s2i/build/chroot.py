@@ -110,7 +110,7 @@ def started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path,
             run.end_with_main()
             yield run
             if run.process.wait() != 0 and not run.breach:
-                run.breach = confinement.breach()
+                run.breach = confinement.breach(run.fork_refused)
         finally:
             run.stop()
 

@@ -107,17 +107,21 @@ class Confinement:
                   else "memory not limited (no writable cgroup v2 memory controller)")
         return f"{self.limits.seconds:g} s, {processes}, {memory}"
 
-    def breach(self) -> tuple[str, str] | None:
-        """The limit the build has reached and a hint, if any: it is then stopped, not left to spin at the cap."""
+    def breach(self, fork_refused: bool = False) -> tuple[str, str] | None:
+        """The limit the build has reached and a hint, if any: it is then stopped, not left to spin at the cap.
+
+        `fork_refused`: the build's output told of a refused fork, which under RLIMIT_NPROC is the cap.
+        """
         if self.memory_group and _event(self.memory_group / "memory.events", "oom_kill"):
             return f"the build ran out of memory (limit {self.limits.memory >> 20} MiB) and was stopped", "see the build output above"
         if self.pids_group:
             reached = _event(self.pids_group / "pids.events", "max") > 0
         else:
             # a fork bomb at the cap churns well below it (refused forks exit), so half of it counts;
-            # no real build runs that many processes at once, its threads aside
+            # no real build runs that many processes at once, its threads aside. A bomb can also end
+            # itself between two samples (its top shell refused a fork): its output is then the trace
             self.peak = max(self.peak, self._count()) if self.nproc else 0
-            reached = self.nproc and self.peak >= self.limits.processes // 2
+            reached = self.nproc and (self.peak >= self.limits.processes // 2 or fork_refused)
         if reached:
             return (f"the build reached the limit of {self.limits.processes} processes and was stopped",
                     "a build that forks without end, like a fork bomb, cannot finish; fix its build commands")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import re
 import select
 import subprocess
 import tempfile
@@ -137,7 +138,7 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
                 confined = with_resolver(sandbox, Path(scratch))
                 prepare_mountpoints(confined)
                 with start(confined, command, limits or Limits(), Path(scratch)) as run:
-                    _echo(capped_lines(run.process.stdout), prefix, log, tail)
+                    _echo(noting_refused_forks(run, capped_lines(run.process.stdout)), prefix, log, tail)
                     code = run.process.wait()
             break
         except SandboxNotStarted as exc:  # the command never ran (bwrap holds it back): starting again is safe
@@ -153,6 +154,18 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
         errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
         last = (errors or meaningful or ["no output"])[-1]
         raise BuildError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
+
+
+# how sh, bash, make and Python report fork() failing with EAGAIN
+REFUSED_FORK = re.compile(r"\b(cannot|can't|unable to) fork\b|fork: (retry|Resource temporarily unavailable)|"
+                          r"fork\(\) failed|\[Errno 11\] Resource temporarily unavailable", re.IGNORECASE)
+
+
+def noting_refused_forks(run: Run, lines: Iterator[str]) -> Iterator[str]:
+    for line in lines:
+        if not run.fork_refused and REFUSED_FORK.search(line):
+            run.fork_refused = True
+        yield line
 
 
 def _echo(lines: Iterator[str], prefix: str, log: TextIO | None, tail: collections.deque[str]) -> None:
@@ -197,7 +210,7 @@ def _started(sandbox: Sandbox, command: list[str], limits: Limits, scratch: Path
                 pass  # bwrap failed before making the sandbox, and its output says why
             yield run
             if confinement and run.process.wait() != 0 and not run.breach:
-                run.breach = confinement.breach()  # a build that failed at a cap it hit between two samples
+                run.breach = confinement.breach(run.fork_refused)  # a build that failed at a cap it hit between two samples
         finally:
             run.stop()
 

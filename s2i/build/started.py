@@ -20,6 +20,7 @@ class Run:
         self.process = process
         self.pidfds = [os.pidfd_open(process.pid)]  # pidfds: a signal never reaches a recycled pid
         self.breach: tuple[str, str] | None = None
+        self.fork_refused = False  # the build printed a refused fork: the one trace RLIMIT_NPROC leaves
         self.done = threading.Event()
         self.watchdog: threading.Thread | None = None
 
@@ -28,7 +29,7 @@ class Run:
 
         def loop() -> None:
             while not self.done.wait(0.1):
-                breach = confinement.breach()
+                breach = confinement.breach(self.fork_refused)
                 if time.monotonic() > deadline:
                     breach = (f"the build ran longer than {seconds:g} s", "raise --build-timeout")
                 if breach:

@@ -11,9 +11,9 @@ from s2i.errors import EXIT_DETECTION
 from s2i.errors import UsageError
 from s2i.build.plan import RunImage, image_changes, make_plan
 from s2i.build.ignore import compile_rules, is_ignored
-from s2i.build.limits import cgroup_parents
+from s2i.build.limits import Confinement, Limits, cgroup_parents
 from s2i.build.netns import host_addresses
-from s2i.build.sandbox import Bind, Sandbox, bwrap_argv, capped_lines, with_resolver
+from s2i.build.sandbox import REFUSED_FORK, Bind, Sandbox, bwrap_argv, capped_lines, with_resolver
 from s2i.build.source import copy_source
 from s2i.stack.files import find_stack, load_stack
 
@@ -184,6 +184,27 @@ def test_cgroup_parents_follow_the_hierarchy_in_use(tmp_path):
     (v1 / "pids").mkdir(parents=True)
     (v1 / "pids" / "tasks").write_text("")
     assert cgroup_parents("8:pids:/\n4:memory:/runner/x\n0::/\n", v1) == [v1 / "pids"]
+
+
+@pytest.mark.parametrize("line, refused", [
+    ("/bin/sh: 1: Cannot fork", True),
+    ("bash: fork: retry: Resource temporarily unavailable", True),
+    ("make: vfork: Resource temporarily unavailable", True),
+    ("BlockingIOError: [Errno 11] Resource temporarily unavailable", True),
+    ("configure: checking for fork... yes", False),
+])
+def test_a_refused_fork_is_recognised_in_build_output(line, refused):
+    assert bool(REFUSED_FORK.search(line)) == refused
+
+
+def test_under_rlimit_nproc_a_refused_fork_names_the_process_cap():
+    """A bomb whose top shell is refused a fork ends itself between two samples: its output is the trace."""
+    confinement = Confinement(Limits(seconds=10, processes=512, memory=0), pid=os.getpid(), pid_ns="pid:[none]", host_uid=1000)
+    confinement.nproc = True
+    assert confinement.breach() is None  # no process of ours is in that pid namespace
+    assert confinement.breach(fork_refused=True)[0] == "the build reached the limit of 512 processes and was stopped"
+    confinement.nproc = False  # root without a pids cgroup: nothing caps forks, so a refused one is the build's own failure
+    assert confinement.breach(fork_refused=True) is None
 
 
 def test_source_copy_honours_ignores_and_refuses_links_out(tmp_path):
