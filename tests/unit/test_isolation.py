@@ -152,7 +152,7 @@ def test_a_sandbox_that_did_not_start_is_started_again_and_the_command_runs_once
         attempts.append(command)
         if len(attempts) < 3:
             raise sandbox_module.SandboxNotStarted("the build sandbox did not start: bwrap: loopback: Failed RTM_NEWADDR", "")
-        yield SimpleNamespace(process=SimpleNamespace(stdout=io.BytesIO(b"built\n"), wait=lambda: 0), breach=None)
+        yield SimpleNamespace(process=SimpleNamespace(stdout=io.BytesIO(b"built\n"), wait=lambda: 0), breach=None, fork_refused=False)
 
     chosen = SimpleNamespace(kind="bwrap", describe=lambda: "bwrap")
     monkeypatch.setattr(sandbox_module, "isolate", lambda sandbox, requested: (sandbox, chosen))
