@@ -35,12 +35,13 @@ def build_system(tree: Path) -> str:
 
 
 def regenerate(tree: Path, system: str) -> list[list[str]]:
-    """autoreconf -fi (or ./autogen.sh) when configure must be made first."""
+    """The project's autogen.sh (else autoreconf -fi) when configure must be made first: autogen.sh may write
+    what configure.ac includes (memcached's version.m4), so it is the author's way in."""
     if system != "autotools" or (tree / "configure").is_file():
         return []
-    if any((tree / name).is_file() for name in AUTOCONF):
-        return [["autoreconf", "-fi"]]
-    return [["sh", "./autogen.sh"]]
+    if (tree / "autogen.sh").is_file():
+        return [["sh", "./autogen.sh"]]
+    return [["autoreconf", "-fi"]]
 
 
 def sources(tree: Path, suffixes: tuple[str, ...]) -> list[str]:

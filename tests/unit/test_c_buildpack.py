@@ -26,7 +26,8 @@ C = get_buildpack("c")
     (["CMakeLists.txt", "Makefile"], "make", []),  # a Makefile the author wrote is what they run
     (["CMakeLists.txt", "configure.ac"], "cmake", []),  # CMake needs no autoreconf
     (["configure", "configure.ac", "CMakeLists.txt"], "autotools", []),  # a shipped configure is run as it is
-    (["configure.ac", "autogen.sh"], "autotools", [["autoreconf", "-fi"]]),
+    (["configure.ac"], "autotools", [["autoreconf", "-fi"]]),
+    (["configure.ac", "autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),  # it may write what configure.ac includes
     (["autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),
 ])
 def test_build_file_choice(tmp_path, files, system, regenerate):
