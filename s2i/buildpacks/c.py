@@ -14,7 +14,9 @@ ASSET_DIRS = ("htdocs", "www", "public", "static", "templates")
 MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
 AUTOCONF = ("configure.ac", "configure.in")
 # root files that build a program: they win over another language's bindings beside them (see detect.py)
-PROGRAM_BUILDS = ("CMakeLists.txt", "configure", *AUTOCONF, "autogen.sh")
+PROGRAM_BUILDS = ("CMakeLists.txt", "configure", "meson.build", *AUTOCONF, "autogen.sh")
+# Debian packages a build system needs that the builder lacks: added as build packages, cached, on first use
+TOOL_PACKAGES = {"meson": ("meson", "ninja-build")}
 CXX_SUFFIXES = (".cpp", ".cc", ".cxx")
 MAX_WALK = 20_000  # files looked at to tell a C++ project from a C one
 NOT_SOURCES = {".git", "test", "tests", "examples", "example", "bindings", "python", "java", "docs", "fuzz", "contrib"}
@@ -22,13 +24,16 @@ CMAKE_KEYWORDS = {"VERSION", "DESCRIPTION", "HOMEPAGE_URL", "LANGUAGES"}
 
 
 def build_system(tree: Path) -> str:
-    """A Makefile the author wrote, else a shipped configure, else CMake, else configure.ac/autogen.sh, else the compiler."""
+    """A Makefile the author wrote, else a shipped configure, else CMake, else Meson, else configure.ac/autogen.sh,
+    else the compiler."""
     if any((tree / name).is_file() for name in MAKEFILES):
         return "make"
     if (tree / "configure").is_file():
         return "autotools"
     if (tree / "CMakeLists.txt").is_file():
         return "cmake"
+    if (tree / "meson.build").is_file():
+        return "meson"
     if any((tree / name).is_file() for name in (*AUTOCONF, "autogen.sh")):
         return "autotools"
     return "cc"
@@ -55,7 +60,10 @@ def sources(tree: Path, suffixes: tuple[str, ...]) -> list[str]:
 
 
 def declared_cxx(tree: Path, system: str) -> bool | None:
-    """What the build file says: CMake's project() languages or enable_language(CXX), configure.ac's AC_PROG_CXX."""
+    """What the build file says: CMake's project() languages or enable_language(CXX), Meson's project() languages or
+    add_languages('cpp'), configure.ac's AC_PROG_CXX."""
+    if system == "meson":
+        return meson_cxx(read_text(tree, "meson.build") or "")
     if system == "cmake":
         text = read_text(tree, "CMakeLists.txt") or ""
         if re.search(r"enable_language\s*\([^)]*\bCXX\b", text, re.IGNORECASE):
@@ -70,6 +78,15 @@ def declared_cxx(tree: Path, system: str) -> bool | None:
         return "CXX" in languages
     text = next((read_text(tree, name) for name in AUTOCONF if (tree / name).is_file()), None)
     return None if text is None else "AC_PROG_CXX" in text
+
+
+def meson_cxx(text: str) -> bool | None:
+    """project('name', 'c', 'cpp') or project('name', ['cpp']) or add_languages('cpp'); None when it names none."""
+    if re.search(r"add_languages\s*\([^)]*'cpp'", text):
+        return True
+    match = re.search(r"\bproject\s*\((.*?)(?:\b\w+\s*:|\))", text, re.DOTALL)
+    languages = re.findall(r"'([^']*)'", match.group(1))[1:] if match else []
+    return "cpp" in languages if languages else None
 
 
 def uses_cxx(tree: Path, system: str) -> bool:
@@ -107,6 +124,7 @@ def decide(tree: Path, settings: dict) -> dict:
     cxx_sources = sources(tree, CXX_SUFFIXES) if cc else []
     return {
         "system": system,
+        "tool_packages": list(TOOL_PACKAGES.get(system, ())),
         "regenerate": regenerate(tree, system),
         "program": check_program(settings["program"]) if "program" in settings else "",
         "libc": check_libc(settings.get("libc", "")),

@@ -29,6 +29,10 @@ C = get_buildpack("c")
     (["configure.ac"], "autotools", [["autoreconf", "-fi"]]),
     (["configure.ac", "autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),  # it may write what configure.ac includes
     (["autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),
+    (["meson.build", "src/main.c"], "meson", []),
+    (["meson.build", "configure.ac", "autogen.sh"], "meson", []),  # projects moving to Meson keep autotools a while
+    (["meson.build", "CMakeLists.txt"], "cmake", []),
+    (["meson.build", "configure"], "autotools", []),  # a release tarball's configure is run as it is
 ])
 def test_build_file_choice(tmp_path, files, system, regenerate):
     decision = C.decide(tree(tmp_path, {name: "" for name in files}), {})
@@ -38,7 +42,7 @@ def test_build_file_choice(tmp_path, files, system, regenerate):
 def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
     app = tree(tmp_path, {"b.c": "", "a.c": "", "main.cpp": "", "tests/t.cc": ""})
     decision = C.decide(app, {"program": "hello", "libc": "glibc"})
-    assert decision == {"system": "cc", "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
+    assert decision == {"system": "cc", "tool_packages": [], "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
                         "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": []}
     assert c_step.compile_commands(decision, {"CC": "gcc", "CXX": "g++"}) == [
         ["g++", "-O2", "-o", "hello", "-x", "c", "a.c", "b.c", "-x", "none", "main.cpp"]]
@@ -62,6 +66,10 @@ def test_cxx_only_in_tests_or_bindings_leaves_a_c_project(tmp_path):
     ({"CMakeLists.txt": "project(x)\n", "src/a.c": ""}, False),
     ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CXX\n"}, True),
     ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CC\n", "extra/a.cpp": ""}, False),
+    ({"meson.build": "project('x', 'c', version: '1.0')\n", "a.cpp": "", "b.cpp": ""}, False),
+    ({"meson.build": "project('x', ['c', 'cpp'],\n  version: '1.0')\n"}, True),
+    ({"meson.build": "project('x', 'c')\nif get_option('gui')\n  add_languages('cpp')\nendif\n"}, True),
+    ({"meson.build": "project('x', version: '1.0')\n", "src/a.cpp": ""}, True),  # none named: look at the sources
 ])
 def test_cxx_is_what_the_build_file_declares(tmp_path, files, cxx):
     assert C.decide(tree(tmp_path, files), {})["cxx"] is cxx
@@ -201,3 +209,22 @@ def test_configure_links_the_projects_own_libraries_in_when_it_can(tmp_path):
     assert c_step.configure_commands(step, str(tmp_path), {}) == [["./configure", "--prefix=/usr/local", "--disable-shared"]]
     cmake = c_step.configure_commands({"system": "cmake"}, str(tmp_path), {"CC": "gcc"})[0]
     assert "-DBUILD_SHARED_LIBS=OFF" in cmake and "-DBUILD_TESTING=OFF" in cmake and "-DCMAKE_CXX_COMPILER" not in " ".join(cmake)
+
+
+def test_meson_builds_get_meson_and_ninja_as_build_packages_and_run_setup_compile_install(tmp_path):
+    decision = C.decide(tree(tmp_path, {"meson.build": "project('x', 'c')\n"}), {})
+    assert decision["tool_packages"] == ["meson", "ninja-build"]
+    assert c_step.configure_commands(decision, str(tmp_path), {"CC": "gcc"}) == [
+        ["meson", "setup", ".s2i-meson", "--prefix=/usr/local", "--buildtype=release", "-Ddefault_library=static"]]
+    assert c_step.compile_commands(decision, {})[0][:4] == ["meson", "compile", "-C", ".s2i-meson"]
+    assert c_step.install_command(decision, str(tmp_path), "/tmp/d", {}) == ["meson", "install", "-C", ".s2i-meson", "--destdir", "/tmp/d"]
+
+
+def test_musl_feature_loss_is_seen_in_the_meson_log():
+    glibc = ("Run-time dependency zlib found: YES 1.3.1\nRun-time dependency openssl found: NO (tried pkgconfig)\n"
+             'Has header "zlib.h" : YES\nHas header "sys/epoll.h" : YES\nLibrary m found: YES\nLibrary event found: YES\n'
+             'Checking for function "arc4random" : YES\nDependency threads found: YES unknown (cached)\n')
+    musl = 'Run-time dependency zlib found: YES 1.3.1\nHas header "zlib.h" : NO\nHas header "sys/epoll.h" : YES\nLibrary m found: YES\n'
+    assert c_program.dropped(c_program.meson_features(glibc), c_program.meson_features(musl)) == [
+        "function arc4random", "header zlib.h", "library event"]
+    assert c_program.meson_features(musl) == {"dependency zlib", "header sys/epoll.h"}  # libm is inside musl's libc

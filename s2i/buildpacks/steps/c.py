@@ -17,6 +17,7 @@ MUSL_TREE = "/tmp/musl-tree"
 HOST_TREE = "/tmp/host-tree"  # a cross build's host configure, only to compare what each found
 INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
+MESON_DIR = ".s2i-meson"
 JOBS = str(min(os.cpu_count() or 1, 4))
 
 
@@ -66,6 +67,9 @@ def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
         # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
         return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
                  "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers, *c_cross.configure_flags(step)]]
+    if step["system"] == "meson":  # meson reads CC and CXX from the environment; static: as BUILD_SHARED_LIBS=OFF
+        return [["meson", "setup", MESON_DIR, f"--prefix={PREFIX}", "--buildtype=release", "-Ddefault_library=static",
+                 *c_cross.configure_flags(step)]]
     return []
 
 
@@ -85,6 +89,8 @@ def compile_commands(step: dict, env: dict) -> list[list[str]]:
         return [["make", f"-j{JOBS}"]]
     if step["system"] == "cmake":
         return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS]]
+    if step["system"] == "meson":
+        return [["meson", "compile", "-C", MESON_DIR, "-j", JOBS]]
     output = ["-O2", "-o", step["program"] or "app"]
     if not step["cxx_sources"]:
         return [[env["CC"], *output, *step["sources"]]]
@@ -96,20 +102,26 @@ def install_command(step: dict, tree: str, dest: str, env: dict) -> list[str] | 
     """`make install DESTDIR=` when the build has an install target (CMake's is run with DESTDIR in the environment)."""
     if step["system"] == "cmake":
         return ["cmake", "--install", CMAKE_DIR]
+    if step["system"] == "meson":
+        return ["meson", "install", "-C", MESON_DIR, "--destdir", dest]
     if step["system"] == "cc":
         return None
     probe = subprocess.run(["make", "-n", "install", f"DESTDIR={dest}"], cwd=tree, env=env, capture_output=True, timeout=120)
     return ["make", "install", f"DESTDIR={dest}"] if probe.returncode == 0 else None
 
 
+FEATURE_FILES = {"cmake": (f"{CMAKE_DIR}/CMakeCache.txt", c_program.cmake_features),
+                 "meson": (f"{MESON_DIR}/meson-logs/meson-log.txt", c_program.meson_features)}
+
+
 def features(step: dict, tree: str) -> set[str]:
-    name = os.path.join(tree, CMAKE_DIR, "CMakeCache.txt") if step["system"] == "cmake" else os.path.join(tree, "config.status")
+    name, parse = FEATURE_FILES.get(step["system"], ("config.status", c_program.autoconf_features))
     try:
-        with open(name, errors="replace") as handle:
+        with open(os.path.join(tree, name), errors="replace") as handle:
             text = handle.read()
     except OSError:
         return set()
-    return c_program.cmake_features(text) if step["system"] == "cmake" else c_program.autoconf_features(text)
+    return parse(text)
 
 
 def musl_wrappers() -> None:
@@ -180,7 +192,8 @@ def build_tree(step: dict) -> tuple[str, dict]:
         if state == "musl":
             return MUSL_TREE, toolchain("musl")
     if state != "glibc-configured":
-        shutil.rmtree(os.path.join("/workspace", CMAKE_DIR), ignore_errors=True)  # a half-done configure starts over
+        for directory in (CMAKE_DIR, MESON_DIR):  # a half-done configure starts over
+            shutil.rmtree(os.path.join("/workspace", directory), ignore_errors=True)
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
     return "/workspace", env

@@ -10,7 +10,7 @@ import subprocess
 from . import c_program, common
 
 PREFIX = "/usr/local"
-SKIPPED_DIRS = {".git", "CMakeFiles"}  # CMake's own probes are not programs
+SKIPPED_DIRS = {".git", "CMakeFiles", "meson-private"}  # CMake's and meson's own probes are not programs
 SYSTEM_LIB_DIRS = ("/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/")
 UNSHIPPED_SHARE = {"man", "doc", "info", "aclocal", "pkgconfig", "bash-completion", "zsh"}
 

@@ -129,6 +129,24 @@ def cmake_features(cache: str) -> set[str]:
     return found
 
 
+# meson's log: `Run-time dependency zlib found: YES 1.3`, `Library z found: YES`, `Has header "zlib.h" : YES`
+MESON_FOUND = re.compile(r'^(?:Run-time dependency|Dependency|Library|Has header|Checking for function) "?([^"\s]+)"?(?: found)? ?: YES',
+                         re.MULTILINE)
+
+
+MESON_KINDS = {"Run-time": "dependency", "Dependency": "dependency", "Library": "library", "Has": "header", "Checking": "function"}
+
+
+def meson_features(log: str) -> set[str]:
+    """What a meson setup found, from meson-log.txt: dependencies, libraries, headers and functions that said YES."""
+    found = set()
+    for match in MESON_FOUND.finditer(log):
+        kind, name = MESON_KINDS[match.group(0).split()[0]], match.group(1)
+        if not (kind == "library" and "-l" + name in LIBC_PARTS or kind == "dependency" and name == "threads"):
+            found.add(f"{kind} {name}")
+    return found
+
+
 def dropped(glibc: set[str], musl: set[str]) -> list[str]:
     """What glibc's configure found that musl's did not."""
     return sorted(glibc - musl)
