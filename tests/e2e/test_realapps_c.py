@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from s2i.errors import EXIT_BUILD
+from tests.e2e.helpers import run_image
+from tests.e2e.test_build import APPS, app_copy, built
 from tests.e2e.test_cpp import build_and_run
 
 pytestmark = pytest.mark.e2e
@@ -24,3 +27,16 @@ def test_meson_project_with_its_own_library_and_optional_zlib(builder, registry,
     assert out.startswith("adder 0.3.0: 10 (zlib 1.")  # its static libsum linked in; zlib kept by choosing glibc
     assert config["Entrypoint"] == ["/s2i/launch", "/app/adder"]  # sum_check, the test program, is not installed
     assert "meson=" in config["Labels"]["io.s2i.build.packages"]  # meson came as a build package, recorded
+
+
+def test_several_programs_summary_names_them_and_the_setting_picks_one(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "c-vendored")
+    result = builder("build", app, f"{registry.host}/kv:1")
+    assert result.returncode == EXIT_BUILD
+    summary = result.stderr.strip().splitlines()[-1]  # the step's reason, not the make error of the DESTDIR-less install
+    assert summary.startswith("s2i: error: build c failed (exit 1): s2i: expected one new program, found 2: src/kv-cli src/kv-server; "
+                              'name it in s2i.toml ([build] program = "NAME")')  # deps/calc/calc, a vendored tool, is no candidate
+    assert registry.manifest_tags("kv") == set()
+    (app / "s2i.toml").write_text('[build]\nprogram = "kv-server"\n')
+    reference = built(builder("build", app, f"{registry.host}/kv:1"))
+    assert run_image(f"docker://{reference}").stdout == "kv-server: ready on port 8080\n"

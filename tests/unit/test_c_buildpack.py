@@ -131,6 +131,7 @@ def test_candidates_drop_tests_libraries_and_count_copies_once():
         Candidate("src/libz.so.1.3", (1, 12), "d2"), Candidate("tests/runner", (1, 13), "d3"),
         Candidate("src/test_inflate", (1, 14), "d4"), Candidate("src/inflate_test", (1, 15), "d5"),
         Candidate("src/testdata-gen", (1, 16), "d6"), Candidate("bench/speed", (1, 17), "d7"),
+        Candidate("deps/lua/src/lua", (1, 18), "d8"), Candidate("vendor/tool/tool", (1, 19), "d9"),  # vendored tools
     ])
     assert found == {"src/gzip": ["src/gzip", "src/gunzip", "build/gzip-1.13"]}
     assert c_program.choose(found, "") == "src/gzip"

@@ -10,6 +10,8 @@ from typing import NamedTuple
 ELF_MAGIC = b"\x7fELF"
 ET_EXEC, ET_DYN, PT_INTERP = 2, 3, 3
 TEST_DIRS = {"test", "tests", "testing", "t", "unittest", "unittests", "unit_tests", "bench", "benchmark", "benchmarks"}
+# vendored dependencies: the tools they build (valkey's deps/lua makes lua and luac) are not the app
+VENDORED_DIRS = {"deps", "vendor", "third_party", "thirdparty", "3rdparty", "external", "extern", "subprojects"}
 # a file:line[:col]: [fatal ]error: line from gcc, g++ or clang; then the linker's own
 COMPILER_ERROR = re.compile(r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: ")
 LINKER_ERROR = re.compile(r"undefined reference to |multiple definition of |cannot find -l")
@@ -46,11 +48,11 @@ def elf_program(header: bytes) -> bool:
     return False
 
 
-def is_test_program(path: str) -> bool:
-    """test*, *_test, *-test, *tests in its name, or under a tests/ (test, t, bench...) directory."""
+def is_test_or_vendored(path: str) -> bool:
+    """test*, *_test, *-test, *tests in its name, or under a tests/ (test, t, bench...) or vendored (deps, vendor...) directory."""
     parts = path.lower().split("/")
     name = parts[-1]
-    if any(part in TEST_DIRS for part in parts[:-1]):
+    if any(part in TEST_DIRS or part in VENDORED_DIRS for part in parts[:-1]):
         return True
     return name.startswith(("test", "unittest")) or re.search(r"[_\-.]tests?$", name) is not None
 
@@ -69,7 +71,7 @@ def programs(candidates: list[Candidate]) -> dict[str, list[str]]:
     groups: dict[object, list[str]] = {}
     identity: dict[object, object] = {}
     for item in sorted(candidates):
-        if is_library_name(item.path) or is_test_program(item.path):
+        if is_library_name(item.path) or is_test_or_vendored(item.path):
             continue
         key = identity.get(item.inode) or identity.get(item.digest) or item.digest
         identity[item.inode] = identity[item.digest] = key
