@@ -106,6 +106,19 @@ def uses_cxx(tree: Path, system: str) -> bool:
     return cxx_files > c_files
 
 
+def empty_submodules(tree: Path) -> list[str]:
+    """.gitmodules paths with no files in the tree: a clone without --recursive (jq's vendor/oniguruma); at most 10."""
+    text = read_text(tree, ".gitmodules") or ""
+    empty = []
+    for path in re.findall(r"^\s*path\s*=\s*(\S+)\s*$", text, re.MULTILINE):
+        if path.startswith("/") or ".." in path.split("/"):
+            continue
+        where = tree / path
+        if not where.is_symlink() and (not where.exists() or where.is_dir() and not any(where.iterdir())):
+            empty.append(path)
+    return empty[:10]
+
+
 def check_program(name: str) -> str:
     if "/" in name or name.startswith("-") or name in (".", ".."):
         raise UsageError(f"s2i.toml: build.program {name!r} is not a file name", 'write it as program = "NAME" (the executable the build makes)')
@@ -134,6 +147,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "workdir": "/app",
         "procfile": procfile_command(tree, settings.get("process")),
         "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ()),
+        "empty_submodules": empty_submodules(tree),
     }
 
 

@@ -1,5 +1,6 @@
 """C apps shaped like public ones, built with defaults: memcached's autogen.sh that writes what configure.ac includes,
-a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's)."""
+a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's), a git
+submodule a clone without --recursive left empty (jq's)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,19 @@ def test_several_programs_summary_names_them_and_the_setting_picks_one(builder, 
     (app / "s2i.toml").write_text('[build]\nprogram = "kv-server"\n')
     reference = built(builder("build", app, f"{registry.host}/kv:1"))
     assert run_image(f"docker://{reference}").stdout == "kv-server: ready on port 8080\n"
+
+
+def test_empty_git_submodule_is_named_in_the_failure_and_filled_it_builds(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "c-submodule")
+    result = builder("build", app, f"{registry.host}/greet:1")
+    assert result.returncode == EXIT_BUILD
+    assert "warning: git submodules with no files (a clone without --recursive?): vendor/libgreet" in result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("s2i: error: build c failed (exit 1): s2i: the build failed (exit 2); git submodules with no files: "
+                              "vendor/libgreet: run git submodule update --init --recursive in the app, then build again")
+    assert registry.manifest_tags("greet") == set()
+    (app / "vendor" / "libgreet").mkdir(parents=True)  # what `git submodule update --init` brings
+    (app / "vendor" / "libgreet" / "greet.h").write_text("const char *greeting(void);\n")
+    (app / "vendor" / "libgreet" / "greet.c").write_text('const char *greeting(void) { return "hello from a submodule"; }\n')
+    reference = built(builder("build", app, f"{registry.host}/greet:1"))
+    assert run_image(f"docker://{reference}").stdout == "hello from a submodule\n"

@@ -43,7 +43,8 @@ def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
     app = tree(tmp_path, {"b.c": "", "a.c": "", "main.cpp": "", "tests/t.cc": ""})
     decision = C.decide(app, {"program": "hello", "libc": "glibc"})
     assert decision == {"system": "cc", "tool_packages": [], "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
-                        "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": []}
+                        "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": [],
+                        "empty_submodules": []}
     assert c_step.compile_commands(decision, {"CC": "gcc", "CXX": "g++"}) == [
         ["g++", "-O2", "-o", "hello", "-x", "c", "a.c", "b.c", "-x", "none", "main.cpp"]]
 
@@ -229,3 +230,11 @@ def test_musl_feature_loss_is_seen_in_the_meson_log():
     assert c_program.dropped(c_program.meson_features(glibc), c_program.meson_features(musl)) == [
         "function arc4random", "header zlib.h", "library event"]
     assert c_program.meson_features(musl) == {"dependency zlib", "header sys/epoll.h"}  # libm is inside musl's libc
+
+
+def test_git_submodules_with_no_files_are_named(tmp_path):
+    modules = ('[submodule "a"]\n\tpath = vendor/onig\n[submodule "b"]\n  path = docs/theme\n'
+               '[submodule "c"]\n\tpath = lib/full\n[submodule "d"]\n\tpath = ../outside\n')
+    app = tree(tmp_path, {".gitmodules": modules, "Makefile": "", "lib/full/x.c": ""})
+    (app / "vendor" / "onig").mkdir(parents=True)  # what a clone without --recursive leaves
+    assert C.decide(app, {})["empty_submodules"] == ["vendor/onig", "docs/theme"]

@@ -242,10 +242,25 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
     return dest if any(in_bin(c.path) for c in scan(dest)) else None
 
 
+def built_tree(step: dict) -> tuple[str, dict]:
+    """build_tree; a failure with git submodules that have no files is summed up as those, the likely cause."""
+    empty = step.get("empty_submodules")
+    if empty:
+        print(f"warning: git submodules with no files (a clone without --recursive?): {' '.join(empty)}", flush=True)
+    try:
+        return build_tree(step)
+    except (common.StepError, SystemExit) as exc:
+        if not empty or isinstance(exc, SystemExit) and not exc.code:
+            raise
+        reason = str(exc) if isinstance(exc, common.StepError) else f"the build failed (exit {exc.code})"
+        raise common.StepError(f"{reason}; git submodules with no files: {' '.join(empty)}: "
+                               "run git submodule update --init --recursive in the app, then build again") from None
+
+
 def build(step: dict) -> None:
     common.run_commands(step, "/workspace")
     before = {(c.path, c.digest) for c in scan("/workspace")}
-    tree, env = build_tree(step)
+    tree, env = built_tree(step)
     dest = installed(step, tree, env)
     program = c_output.find_program(step, tree, before, dest)
     if step.get("cross"):
