@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from s2i.errors import EXIT_BUILD
-from tests.e2e.helpers import run_image
+from tests.e2e.helpers import run_image, skopeo_inspect
 from tests.e2e.test_build import APPS, app_copy, built
 from tests.e2e.test_cpp import build_and_run
 
@@ -57,3 +57,18 @@ def test_empty_git_submodule_is_named_in_the_failure_and_filled_it_builds(builde
     (app / "vendor" / "libgreet" / "greet.c").write_text('const char *greeting(void) { return "hello from a submodule"; }\n')
     reference = built(builder("build", app, f"{registry.host}/greet:1"))
     assert run_image(f"docker://{reference}").stdout == "hello from a submodule\n"
+
+
+def test_meson_cross_compiles_for_arm64_and_stops_when_the_target_finds_less(builder, registry, tmp_path, arm64_emulation):
+    app = app_copy(tmp_path, APPS / "c-meson")
+    result = builder("build", app, f"{registry.host}/adder:1", "--platform", "linux/arm64", timeout=900)
+    assert result.returncode == EXIT_BUILD  # zlib is the builder's for amd64 only: said, not dropped
+    assert ("s2i: error: the linux/arm64 build would lose what the host's finds (dependency zlib, header zlib.h)"
+            in result.stderr.strip().splitlines()[-1])
+    meson_build = app / "meson.build"
+    meson_build.write_text(meson_build.read_text().replace("dependency('zlib', required: false)", "dependency('', required: false)"))
+    result = builder("build", app, f"{registry.host}/adder:1", "--platform", "linux/arm64", timeout=900)
+    assert "--cross-file /tmp/cross/meson-cross.ini" in result.stderr
+    reference = built(result)
+    assert skopeo_inspect(f"docker://{reference}", config=True)["architecture"] == "arm64"
+    assert run_image(f"docker://{reference}", timeout=120).stdout == "adder 0.3.0: 3 (no zlib)\n"  # under qemu

@@ -238,3 +238,13 @@ def test_git_submodules_with_no_files_are_named(tmp_path):
     app = tree(tmp_path, {".gitmodules": modules, "Makefile": "", "lib/full/x.c": ""})
     (app / "vendor" / "onig").mkdir(parents=True)  # what a clone without --recursive leaves
     assert C.decide(app, {})["empty_submodules"] == ["vendor/onig", "docs/theme"]
+
+
+def test_a_meson_cross_build_gets_a_cross_file_naming_the_targets_tools():
+    from s2i.buildpacks.steps import c_cross
+    cross = {"architecture": "arm64", "triplet": "aarch64-linux-gnu", "processor": "aarch64"}
+    step = {"system": "meson", "cross": cross}
+    assert c_step.configure_commands(step, "/w", {})[0][-2:] == ["--cross-file", c_cross.MESON_CROSS]
+    text = c_cross.meson_cross_file(cross)
+    assert "c = '/tmp/cross/bin/gcc'\n" in text and "pkg_config_libdir = ['/usr/lib/aarch64-linux-gnu/pkgconfig']" in text
+    assert "cpu_family = 'aarch64'\n" in text

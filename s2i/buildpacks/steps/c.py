@@ -203,11 +203,13 @@ def cross_configured(step: dict) -> dict:
     """Configure for the target, and for the host in a copy: what only the builder's own libraries gave (zlib, ...)
     stops the build before compiling, rather than an arm64 program that quietly lacks it."""
     host_env = toolchain("glibc")
-    commands = configure_commands(step, "/workspace", host_env)
+    # meson's cross file names the target's compilers outright: the host's configure runs without it
+    host_step = dict(step, cross=None) if step["system"] == "meson" else step
+    commands = configure_commands(host_step, "/workspace", host_env)
     if commands:
         shutil.copytree("/workspace", HOST_TREE, symlinks=True)
         try:
-            run_all(configure_commands(step, HOST_TREE, host_env), HOST_TREE, host_env)
+            run_all(configure_commands(host_step, HOST_TREE, host_env), HOST_TREE, host_env)
         except Failed:
             commands = []  # nothing to compare with: the target's own configure says what it says
     env = c_cross.setup(step["cross"])
