@@ -1,6 +1,6 @@
 """C apps shaped like public ones, built with defaults: memcached's autogen.sh that writes what configure.ac includes,
 a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's), a git
-submodule a clone without --recursive left empty (jq's)."""
+submodule a clone without --recursive left empty (jq's), a CMake error whose reason is on its next line (lighttpd's)."""
 
 from __future__ import annotations
 
@@ -72,3 +72,13 @@ def test_meson_cross_compiles_for_arm64_and_stops_when_the_target_finds_less(bui
     reference = built(result)
     assert skopeo_inspect(f"docker://{reference}", config=True)["architecture"] == "arm64"
     assert run_image(f"docker://{reference}", timeout=120).stdout == "adder 0.3.0: 3 (no zlib)\n"  # under qemu
+
+
+def test_a_cmake_error_is_the_summary_and_the_package_it_names_fixes_it(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "c-cmake-pcre")
+    result = builder("build", app, f"{registry.host}/matcher:1")
+    assert result.returncode == EXIT_BUILD
+    summary = result.stderr.strip().splitlines()[-1]  # lighttpd's way: the reason is on the line after "CMake Error at"
+    assert summary.rsplit(" failed (exit 1): ", 1)[1].startswith("CMake Error at CMakeLists.txt:7 (message): pcre2.h couldn't be found")
+    reference = built(builder("build", app, f"{registry.host}/matcher:1", "--build-package", "libpcre2-dev"))
+    assert run_image(f"docker://{reference}").stdout == "matched 's2iii'\n"  # libpcre2-8 came in the program's closure

@@ -248,3 +248,11 @@ def test_a_meson_cross_build_gets_a_cross_file_naming_the_targets_tools():
     text = c_cross.meson_cross_file(cross)
     assert "c = '/tmp/cross/bin/gcc'\n" in text and "pkg_config_libdir = ['/usr/lib/aarch64-linux-gnu/pkgconfig']" in text
     assert "cpu_family = 'aarch64'\n" in text
+
+
+def test_a_cmake_error_is_quoted_with_the_reason_on_its_next_line():
+    script = ("echo '-- Looking for pcre2_match_8 - not found'; echo 'CMake Error at src/CMakeLists.txt:601 (message):'; "
+              "echo \"  pcre2.h couldn't be found\"; echo; echo '-- Configuring incomplete, errors occurred!'; exit 1")
+    with pytest.raises(c_step.Failed) as failed:
+        c_step.tee(["sh", "-c", script], "/", dict(os.environ))
+    assert failed.value.error == "CMake Error at src/CMakeLists.txt:601 (message): pcre2.h couldn't be found"

@@ -36,8 +36,14 @@ def tee(argv: list[str], cwd: str, env: dict) -> None:
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
 
     def pump() -> None:
+        cmake_error = ""  # CMake's error header, waiting for its reason on the next line
         for line in process.stdout:
             sys.stdout.write(line)
+            if cmake_error and line.strip():
+                line, cmake_error = f"{cmake_error} {line.strip()}", ""
+            elif c_program.CMAKE_ERROR.match(line):
+                cmake_error = line.strip()
+                continue
             if len(errors) < 50 and c_program.first_error([line]):
                 errors.append(line)
 

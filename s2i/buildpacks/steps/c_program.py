@@ -15,6 +15,8 @@ VENDORED_DIRS = {"deps", "vendor", "third_party", "thirdparty", "3rdparty", "ext
 # a file:line[:col]: [fatal ]error: line from gcc, g++ or clang; then the linker's own
 COMPILER_ERROR = re.compile(r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: ")
 LINKER_ERROR = re.compile(r"undefined reference to |multiple definition of |cannot find -l")
+# CMake's `CMake Error at src/CMakeLists.txt:601 (message):` has its reason on the next line (tee joins the two)
+CMAKE_ERROR = re.compile(r"^CMake Error at \S+:\d+")
 # libraries glibc splits out of libc and musl keeps inside it: not a feature musl lacks
 LIBC_PARTS = {"-lc", "-lm", "-lpthread", "-ldl", "-lrt", "-lutil", "-lresolv", "-lcrypt", "-lxnet", "-lanl", "-lnsl", "-lsocket"}
 TRUE_WORDS = {"1", "on", "yes", "true", "y"}
@@ -99,9 +101,9 @@ def choose(found: dict[str, list[str]], wanted: str) -> str:
 
 
 def first_error(lines: list[str]) -> str | None:
-    """The first compiler `error:` line with its file and line; else the first linker error; else None."""
+    """The first compiler `error:` line with its file and line; else CMake's; else the first linker error; else None."""
     stripped = [line.strip() for line in lines]
-    for pattern in (COMPILER_ERROR, LINKER_ERROR):
+    for pattern in (COMPILER_ERROR, CMAKE_ERROR, LINKER_ERROR):
         for line in stripped:
             if pattern.search(line):
                 return line
