@@ -125,6 +125,13 @@ def check_program(name: str) -> str:
     return name
 
 
+def check_targets(targets: list[str]) -> list[str]:
+    for target in targets:
+        if not target or target.startswith("-"):
+            raise UsageError(f"s2i.toml: build.targets {target!r} is not a target name", 'write targets = ["NAME"] (what make, cmake or meson builds)')
+    return targets
+
+
 def check_libc(value: str) -> str:
     if value not in ("", "musl", "glibc"):
         raise UsageError(f"s2i.toml: build.libc {value!r} is not musl or glibc", 'write libc = "glibc" (or "musl")')
@@ -141,6 +148,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "regenerate": regenerate(tree, system),
         "program": check_program(settings["program"]) if "program" in settings else "",
         "libc": check_libc(settings.get("libc", "")),
+        "targets": check_targets(settings.get("targets", [])),
         "cxx": bool(cxx_sources) if cc else uses_cxx(tree, system),
         "sources": sources(tree, (".c",)) if cc else [],
         "cxx_sources": cxx_sources,
@@ -167,5 +175,5 @@ BUILDPACK = Buildpack(
     program_builds=PROGRAM_BUILDS,
     decide=decide,
     settings=(Setting("program", str, 'program = "NAME"'), Setting("assets", list, 'assets = ["htdocs/**/*"]'),
-              Setting("libc", str, 'libc = "glibc"')),
+              Setting("libc", str, 'libc = "glibc"'), Setting("targets", list, 'targets = ["server"]')),
 )

@@ -1,6 +1,7 @@
 """C apps shaped like public ones, built with defaults: memcached's autogen.sh that writes what configure.ac includes,
 a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's), a git
-submodule a clone without --recursive left empty (jq's), a CMake error whose reason is on its next line (lighttpd's)."""
+submodule a clone without --recursive left empty (jq's), a CMake error whose reason is on its next line (lighttpd's), a
+Makefile whose default goal runs the server (mongoose's tutorials)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,16 @@ def test_a_cmake_error_is_the_summary_and_the_package_it_names_fixes_it(builder,
     assert summary.rsplit(" failed (exit 1): ", 1)[1].startswith("CMake Error at CMakeLists.txt:7 (message): pcre2.h couldn't be found")
     reference = built(builder("build", app, f"{registry.host}/matcher:1", "--build-package", "libpcre2-dev"))
     assert run_image(f"docker://{reference}").stdout == "matched 's2iii'\n"  # libpcre2-8 came in the program's closure
+
+
+def test_a_makefile_that_runs_its_server_shows_it_and_targets_builds_only_the_program(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "c-make-runs")
+    result = builder("build", app, f"{registry.host}/hello-server:1", "--build-timeout", "40")
+    assert result.returncode == EXIT_BUILD
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == "s2i: error: the build ran longer than 40 s (raise --build-timeout)"
+    assert "[build c] hello-server listening on port 8000" in lines  # what make was doing, shown as it happened
+    (app / "s2i.toml").write_text('[build]\ntargets = ["hello-server"]\n')
+    reference = built(builder("build", app, f"{registry.host}/hello-server:1"))
+    assert run_image(f"docker://{reference}", args=["/s2i/launch", "/app/hello-server", "--once"]).stdout == \
+        "hello-server listening on port 8080\n"

@@ -44,7 +44,7 @@ def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
     decision = C.decide(app, {"program": "hello", "libc": "glibc"})
     assert decision == {"system": "cc", "tool_packages": [], "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
                         "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": [],
-                        "empty_submodules": []}
+                        "empty_submodules": [], "targets": []}
     assert c_step.compile_commands(decision, {"CC": "gcc", "CXX": "g++"}) == [
         ["g++", "-O2", "-o", "hello", "-x", "c", "a.c", "b.c", "-x", "none", "main.cpp"]]
 
@@ -76,7 +76,7 @@ def test_cxx_is_what_the_build_file_declares(tmp_path, files, cxx):
     assert C.decide(tree(tmp_path, files), {})["cxx"] is cxx
 
 
-@pytest.mark.parametrize("settings", [{"program": "../../bin/sh"}, {"libc": "uclibc"}])
+@pytest.mark.parametrize("settings", [{"program": "../../bin/sh"}, {"libc": "uclibc"}, {"targets": ["-f/etc/passwd"]}])
 def test_bad_settings_are_refused(tmp_path, settings):
     with pytest.raises(UsageError):
         C.decide(tree(tmp_path, {"a.c": ""}), settings)
@@ -256,3 +256,12 @@ def test_a_cmake_error_is_quoted_with_the_reason_on_its_next_line():
     with pytest.raises(c_step.Failed) as failed:
         c_step.tee(["sh", "-c", script], "/", dict(os.environ))
     assert failed.value.error == "CMake Error at src/CMakeLists.txt:601 (message): pcre2.h couldn't be found"
+
+
+@pytest.mark.parametrize("system, command", [
+    ("make", ["make", "server"]), ("autotools", ["make", f"-j{c_step.JOBS}", "server"]),
+    ("cmake", ["cmake", "--build", ".s2i-cmake", "--parallel", c_step.JOBS, "--target", "server"]),
+    ("meson", ["meson", "compile", "-C", ".s2i-meson", "-j", c_step.JOBS, "server"]),
+])
+def test_build_targets_replace_the_default_goal(system, command):
+    assert c_step.compile_commands({"system": system, "targets": ["server"]}, {}) == [command]

@@ -39,6 +39,7 @@ def tee(argv: list[str], cwd: str, env: dict) -> None:
         cmake_error = ""  # CMake's error header, waiting for its reason on the next line
         for line in process.stdout:
             sys.stdout.write(line)
+            sys.stdout.flush()  # a build that never ends (a Makefile that runs the server) still shows what it did
             if cmake_error and line.strip():
                 line, cmake_error = f"{cmake_error} {line.strip()}", ""
             elif c_program.CMAKE_ERROR.match(line):
@@ -89,14 +90,15 @@ def offers_static(tree: str) -> bool:
 
 
 def compile_commands(step: dict, env: dict) -> list[list[str]]:
+    targets = step.get("targets", [])  # [build] targets: else the build file's default
     if step["system"] == "make":
-        return [["make"]]  # a hand-written Makefile may not be safe in parallel
+        return [["make", *targets]]  # a hand-written Makefile may not be safe in parallel
     if step["system"] == "autotools":
-        return [["make", f"-j{JOBS}"]]
+        return [["make", f"-j{JOBS}", *targets]]
     if step["system"] == "cmake":
-        return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS]]
+        return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS, *(["--target", *targets] if targets else [])]]
     if step["system"] == "meson":
-        return [["meson", "compile", "-C", MESON_DIR, "-j", JOBS]]
+        return [["meson", "compile", "-C", MESON_DIR, "-j", JOBS, *targets]]
     output = ["-O2", "-o", step["program"] or "app"]
     if not step["cxx_sources"]:
         return [[env["CC"], *output, *step["sources"]]]
