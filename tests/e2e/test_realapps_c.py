@@ -1,7 +1,7 @@
 """C apps shaped like public ones, built with defaults: memcached's autogen.sh that writes what configure.ac includes,
 a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's), a git
 submodule a clone without --recursive left empty (jq's), a CMake error whose reason is on its next line (lighttpd's), a
-Makefile whose default goal runs the server (mongoose's tutorials)."""
+Makefile whose default goal runs the server (mongoose's tutorials), assets named as directories (lighttpd's htdocs)."""
 
 from __future__ import annotations
 
@@ -96,3 +96,9 @@ def test_a_makefile_that_runs_its_server_shows_it_and_targets_builds_only_the_pr
     reference = built(builder("build", app, f"{registry.host}/hello-server:1"))
     assert run_image(f"docker://{reference}", args=["/s2i/launch", "/app/hello-server", "--once"]).stdout == \
         "hello-server listening on port 8080\n"
+
+
+def test_assets_naming_directories_keep_their_files_beside_the_program(builder, registry, tmp_path):
+    log, out, _ = build_and_run(builder, registry, tmp_path, "c-assets-dirs")
+    assert out == "conf/show.conf: root = site\nsite/index.html: <h1>hello</h1>\n"
+    assert "kept 2 files the program may read beside it: conf/show.conf site/index.html" in log

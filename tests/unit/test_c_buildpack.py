@@ -265,3 +265,13 @@ def test_a_cmake_error_is_quoted_with_the_reason_on_its_next_line():
 ])
 def test_build_targets_replace_the_default_goal(system, command):
     assert c_step.compile_commands({"system": system, "targets": ["server"]}, {}) == [command]
+
+
+def test_assets_naming_a_directory_keep_its_files_and_a_pattern_matching_nothing_is_refused(tmp_path):
+    app = tree(tmp_path, {"Makefile": "", "site/index.html": "", "site/css/a.css": "", "conf/app.conf": "", "notes.txt": ""})
+    expected = ["conf/app.conf", "site/css/a.css", "site/index.html"]
+    assert C.decide(app, {"assets": ["site", "conf/**"]})["assets"] == expected  # `conf/**` is a directory to Python's glob
+    assert C.decide(app, {"assets": ["site/", "conf/*"]})["assets"] == expected
+    with pytest.raises(UsageError) as caught:
+        C.decide(app, {"assets": ["site", "htdocs/**"]})
+    assert caught.value.message == "s2i.toml: build.assets 'htdocs/**' matches no file"
