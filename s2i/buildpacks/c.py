@@ -119,6 +119,15 @@ def empty_submodules(tree: Path) -> list[str]:
     return empty[:10]
 
 
+def project_name(tree: Path, system: str) -> str:
+    """The name the build file gives the project: CMake's and Meson's project(), configure.ac's AC_INIT."""
+    files = {"cmake": ("CMakeLists.txt", r"^\s*project\s*\(\s*\"?([\w.+-]+)"), "meson": ("meson.build", r"\bproject\s*\(\s*'([^']+)'"),
+             "autotools": ("configure.ac", r"AC_INIT\s*\(\s*\[?([\w.+-]+)")}
+    name, pattern = files.get(system, ("", ""))
+    match = re.search(pattern, read_text(tree, name) or "", re.IGNORECASE | re.MULTILINE) if name else None
+    return match.group(1) if match else ""
+
+
 def check_program(name: str) -> str:
     if "/" in name or name.startswith("-") or name in (".", ".."):
         raise UsageError(f"s2i.toml: build.program {name!r} is not a file name", 'write it as program = "NAME" (the executable the build makes)')
@@ -149,6 +158,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "program": check_program(settings["program"]) if "program" in settings else "",
         "libc": check_libc(settings.get("libc", "")),
         "targets": check_targets(settings.get("targets", [])),
+        "project": project_name(tree, system),
         "cxx": bool(cxx_sources) if cc else uses_cxx(tree, system),
         "sources": sources(tree, (".c",)) if cc else [],
         "cxx_sources": cxx_sources,

@@ -1,7 +1,8 @@
 """C apps shaped like public ones, built with defaults: memcached's autogen.sh that writes what configure.ac includes,
 a Meson project (dav1d's build), a Makefile whose install ignores DESTDIR and builds vendored tools (valkey's), a git
 submodule a clone without --recursive left empty (jq's), a CMake error whose reason is on its next line (lighttpd's), a
-Makefile whose default goal runs the server (mongoose's tutorials), assets named as directories (lighttpd's htdocs)."""
+Makefile whose default goal runs the server (mongoose's tutorials), assets named as directories (lighttpd's htdocs),
+two installed programs, one named like the project (lighttpd and lighttpd-angel)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,10 @@ def test_assets_naming_directories_keep_their_files_beside_the_program(builder, 
     log, out, _ = build_and_run(builder, registry, tmp_path, "c-assets-dirs")
     assert out == "conf/show.conf: root = site\nsite/index.html: <h1>hello</h1>\n"
     assert "kept 2 files the program may read beside it: conf/show.conf site/index.html" in log
+
+
+def test_of_two_installed_programs_the_one_named_like_the_project_is_taken(builder, registry, tmp_path):
+    log, out, config = build_and_run(builder, registry, tmp_path, "c-cmake-two")
+    assert "programs the build made: usr/local/sbin/beacon usr/local/sbin/beacon-watch" in log
+    assert 'taking beacon, named like the project ([build] program = "NAME" picks another)' in log
+    assert out == "beacon: on\n" and config["Entrypoint"] == ["/s2i/launch", "/app/beacon"]

@@ -44,7 +44,7 @@ def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
     decision = C.decide(app, {"program": "hello", "libc": "glibc"})
     assert decision == {"system": "cc", "tool_packages": [], "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
                         "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": [],
-                        "empty_submodules": [], "targets": []}
+                        "empty_submodules": [], "targets": [], "project": ""}
     assert c_step.compile_commands(decision, {"CC": "gcc", "CXX": "g++"}) == [
         ["g++", "-O2", "-o", "hello", "-x", "c", "a.c", "b.c", "-x", "none", "main.cpp"]]
 
@@ -275,3 +275,21 @@ def test_assets_naming_a_directory_keep_its_files_and_a_pattern_matching_nothing
     with pytest.raises(UsageError) as caught:
         C.decide(app, {"assets": ["site", "htdocs/**"]})
     assert caught.value.message == "s2i.toml: build.assets 'htdocs/**' matches no file"
+
+
+@pytest.mark.parametrize("files, project", [
+    ({"CMakeLists.txt": "cmake_minimum_required(VERSION 3.7)\nproject(lighttpd C)\n"}, "lighttpd"),
+    ({"meson.build": "project('dav1d', ['c'],\n  version: '1.5.4')\n"}, "dav1d"),
+    ({"configure.ac": "AC_INIT([memcached], [1.6])\n"}, "memcached"),
+    ({"Makefile": "all:\n"}, ""),
+])
+def test_the_project_name_comes_from_the_build_file(tmp_path, files, project):
+    assert C.decide(tree(tmp_path, files), {})["project"] == project
+
+
+def test_of_several_programs_the_one_named_like_the_project_is_taken():
+    found = {"usr/local/sbin/lighttpd": ["usr/local/sbin/lighttpd"], "usr/local/sbin/lighttpd-angel": ["usr/local/sbin/lighttpd-angel"]}
+    assert c_program.choose(found, "", "lighttpd") == "usr/local/sbin/lighttpd"
+    assert c_program.choose(found, "lighttpd-angel", "lighttpd") == "usr/local/sbin/lighttpd-angel"
+    with pytest.raises(ValueError, match="found 2"):
+        c_program.choose(found, "", "other")

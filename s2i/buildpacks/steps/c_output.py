@@ -50,7 +50,10 @@ def find_program(step: dict, tree: str, before: set[tuple[str, str]], dest: str 
     if len(found) > 1 or step["program"]:
         print(f"programs the build made: {' '.join(found)}", flush=True)
     try:
-        return os.path.join(root, c_program.choose(found, step["program"]))
+        chosen = c_program.choose(found, step["program"], step.get("project", ""))
+        if len(found) > 1 and not step["program"]:
+            print(f"taking {os.path.basename(chosen)}, named like the project ([build] program = \"NAME\" picks another)", flush=True)
+        return os.path.join(root, chosen)
     except ValueError as exc:
         raise common.StepError(str(exc)) from None
 

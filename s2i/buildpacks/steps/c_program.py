@@ -85,14 +85,23 @@ def programs(candidates: list[Candidate]) -> dict[str, list[str]]:
     return dict(sorted(chosen.items()))
 
 
-def choose(found: dict[str, list[str]], wanted: str) -> str:
-    """The one program, or the one named `wanted`; raises ValueError with what was found."""
+def named(found: dict[str, list[str]], wanted: str) -> str | None:
+    for names in found.values():
+        for name in names:
+            if os.path.basename(name) == wanted:
+                return name
+    return None
+
+
+def choose(found: dict[str, list[str]], wanted: str, project: str = "") -> str:
+    """The one program, or the one named `wanted`, else of several the one named like the project (lighttpd beside
+    lighttpd-angel); raises ValueError with what was found."""
     if wanted:
-        for path, names in found.items():
-            for name in names:
-                if os.path.basename(name) == wanted:
-                    return name
+        if named(found, wanted):
+            return named(found, wanted)
         raise ValueError(f"the build made no program named {wanted} (made: {' '.join(found) or 'none'})")
+    if len(found) > 1 and project and named(found, project):
+        return named(found, project)
     if len(found) != 1:
         listed = " ".join(found) or "none"
         raise ValueError(f"expected one new program, found {len(found)}: {listed}; "
