@@ -88,10 +88,10 @@ def test_a_cmake_error_is_the_summary_and_the_package_it_names_fixes_it(builder,
 
 def test_a_makefile_that_runs_its_server_shows_it_and_targets_builds_only_the_program(builder, registry, tmp_path):
     app = app_copy(tmp_path, APPS / "c-make-runs")
-    result = builder("build", app, f"{registry.host}/hello-server:1", "--build-timeout", "40")
+    result = builder("build", app, f"{registry.host}/hello-server:1", "--build-timeout", "25")
     assert result.returncode == EXIT_BUILD
     lines = result.stderr.strip().splitlines()
-    assert lines[-1] == "s2i: error: the build ran longer than 40 s (raise --build-timeout)"
+    assert lines[-1] == "s2i: error: the build ran longer than 25 s (raise --build-timeout)"
     assert "[build c] hello-server listening on port 8000" in lines  # what make was doing, shown as it happened
     (app / "s2i.toml").write_text('[build]\ntargets = ["hello-server"]\n')
     reference = built(builder("build", app, f"{registry.host}/hello-server:1"))
