@@ -122,7 +122,8 @@ def _build_each(shared: Shared, targets: tuple[Target, ...], decision: dict, con
             filtered_source(shared.options.app, where / "workspace", shared.config, shared.options.secrets)
         if len(targets) > 1:
             log(f"building for {target.name}")
-        extra = cross_packages(target, shared.stack, decision)
+        # what the buildpack's build system needs beyond the builder (C's meson), then the target's cross compiler
+        extra = (*decision.get("tool_packages", ()), *cross_packages(target, shared.stack, decision))
         built.append(build_platform(shared, target, context, where / "workspace", where, extra))
     return built
 

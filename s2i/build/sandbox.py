@@ -14,7 +14,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Iterator, TextIO
+from typing import BinaryIO, Iterable, Iterator, TextIO
 
 from s2i.build import chroot, isolation, netns
 from s2i.build.isolation import NETWORK_NOTES
@@ -149,11 +149,16 @@ def run_logged(sandbox: Sandbox, command: list[str], prefix: str, log: TextIO | 
     if run.breach:
         raise BuildError(*run.breach)
     if code != 0:
-        meaningful = [line.strip() for line in tail if line.strip()]
-        # the tool's own error line says more than a trailing "try --help"
-        errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
-        last = (errors or meaningful or ["no output"])[-1]
-        raise BuildError(f"{prefix} failed (exit {code}): {last}", "see the build output above" + (f" or {log.name}" if log else ""))
+        raise BuildError(f"{prefix} failed (exit {code}): {summary_line(tail)}", "see the build output above" + (f" or {log.name}" if log else ""))
+
+
+def summary_line(tail: Iterable[str]) -> str:
+    """The step's own `s2i:` line (its one-line verdict), else the tool's last error line (it says more than a trailing
+    "try --help"), else the last line: an install's make error earlier in the tail must not hide the step's reason."""
+    meaningful = [line.strip() for line in tail if line.strip()]
+    own = [line for line in meaningful if line.startswith("s2i: ")]
+    errors = [line for line in meaningful if "error" in line.lower() or line.startswith("E:")]
+    return (own or errors or meaningful or ["no output"])[-1]
 
 
 # how sh, bash, make and Python report fork() failing with EAGAIN

@@ -138,8 +138,14 @@ def program_files(tree: Path, patterns: list[str] | None, dirs: tuple[str, ...],
             raise UsageError(f"s2i.toml: build.assets {pattern!r} leaves the app", 'write globs relative to the app, e.g. "templates/**/*"')
     found = set()
     for pattern in patterns if patterns is not None else [*(f"{d}/**/*" for d in dirs), *(f"**/{g}" for g in globs)]:
+        matched = set()
         for path in tree.glob(pattern):
-            rel = path.relative_to(tree)
-            if rel.parts[0] != "vendor" and path.is_file() and not path.is_symlink():
-                found.add(rel.as_posix())
+            # a directory (`htdocs`, or `htdocs/**`, which Python's glob gives as directories only) keeps what it holds
+            for item in path.rglob("*") if path.is_dir() and not path.is_symlink() else (path,):
+                rel = item.relative_to(tree)
+                if rel.parts[0] != "vendor" and item.is_file() and not item.is_symlink():
+                    matched.add(rel.as_posix())
+        if patterns is not None and not matched:
+            raise UsageError(f"s2i.toml: build.assets {pattern!r} matches no file", 'write files, directories or globs relative to the app, e.g. "htdocs" or "templates/**/*"')
+        found |= matched
     return sorted(found)

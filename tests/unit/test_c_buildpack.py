@@ -26,8 +26,13 @@ C = get_buildpack("c")
     (["CMakeLists.txt", "Makefile"], "make", []),  # a Makefile the author wrote is what they run
     (["CMakeLists.txt", "configure.ac"], "cmake", []),  # CMake needs no autoreconf
     (["configure", "configure.ac", "CMakeLists.txt"], "autotools", []),  # a shipped configure is run as it is
-    (["configure.ac", "autogen.sh"], "autotools", [["autoreconf", "-fi"]]),
+    (["configure.ac"], "autotools", [["autoreconf", "-fi"]]),
+    (["configure.ac", "autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),  # it may write what configure.ac includes
     (["autogen.sh"], "autotools", [["sh", "./autogen.sh"]]),
+    (["meson.build", "src/main.c"], "meson", []),
+    (["meson.build", "configure.ac", "autogen.sh"], "meson", []),  # projects moving to Meson keep autotools a while
+    (["meson.build", "CMakeLists.txt"], "cmake", []),
+    (["meson.build", "configure"], "autotools", []),  # a release tarball's configure is run as it is
 ])
 def test_build_file_choice(tmp_path, files, system, regenerate):
     decision = C.decide(tree(tmp_path, {name: "" for name in files}), {})
@@ -37,8 +42,9 @@ def test_build_file_choice(tmp_path, files, system, regenerate):
 def test_cc_decision_splits_c_and_cxx_sources(tmp_path):
     app = tree(tmp_path, {"b.c": "", "a.c": "", "main.cpp": "", "tests/t.cc": ""})
     decision = C.decide(app, {"program": "hello", "libc": "glibc"})
-    assert decision == {"system": "cc", "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
-                        "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": []}
+    assert decision == {"system": "cc", "tool_packages": [], "regenerate": [], "program": "hello", "libc": "glibc", "cxx": True,
+                        "sources": ["a.c", "b.c"], "cxx_sources": ["main.cpp"], "workdir": "/app", "procfile": None, "assets": [],
+                        "empty_submodules": [], "targets": [], "project": ""}
     assert c_step.compile_commands(decision, {"CC": "gcc", "CXX": "g++"}) == [
         ["g++", "-O2", "-o", "hello", "-x", "c", "a.c", "b.c", "-x", "none", "main.cpp"]]
 
@@ -61,12 +67,16 @@ def test_cxx_only_in_tests_or_bindings_leaves_a_c_project(tmp_path):
     ({"CMakeLists.txt": "project(x)\n", "src/a.c": ""}, False),
     ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CXX\n"}, True),
     ({"configure.ac": "AC_INIT([x], [1])\nAC_PROG_CC\n", "extra/a.cpp": ""}, False),
+    ({"meson.build": "project('x', 'c', version: '1.0')\n", "a.cpp": "", "b.cpp": ""}, False),
+    ({"meson.build": "project('x', ['c', 'cpp'],\n  version: '1.0')\n"}, True),
+    ({"meson.build": "project('x', 'c')\nif get_option('gui')\n  add_languages('cpp')\nendif\n"}, True),
+    ({"meson.build": "project('x', version: '1.0')\n", "src/a.cpp": ""}, True),  # none named: look at the sources
 ])
 def test_cxx_is_what_the_build_file_declares(tmp_path, files, cxx):
     assert C.decide(tree(tmp_path, files), {})["cxx"] is cxx
 
 
-@pytest.mark.parametrize("settings", [{"program": "../../bin/sh"}, {"libc": "uclibc"}])
+@pytest.mark.parametrize("settings", [{"program": "../../bin/sh"}, {"libc": "uclibc"}, {"targets": ["-f/etc/passwd"]}])
 def test_bad_settings_are_refused(tmp_path, settings):
     with pytest.raises(UsageError):
         C.decide(tree(tmp_path, {"a.c": ""}), settings)
@@ -122,6 +132,7 @@ def test_candidates_drop_tests_libraries_and_count_copies_once():
         Candidate("src/libz.so.1.3", (1, 12), "d2"), Candidate("tests/runner", (1, 13), "d3"),
         Candidate("src/test_inflate", (1, 14), "d4"), Candidate("src/inflate_test", (1, 15), "d5"),
         Candidate("src/testdata-gen", (1, 16), "d6"), Candidate("bench/speed", (1, 17), "d7"),
+        Candidate("deps/lua/src/lua", (1, 18), "d8"), Candidate("vendor/tool/tool", (1, 19), "d9"),  # vendored tools
     ])
     assert found == {"src/gzip": ["src/gzip", "src/gunzip", "build/gzip-1.13"]}
     assert c_program.choose(found, "") == "src/gzip"
@@ -200,3 +211,85 @@ def test_configure_links_the_projects_own_libraries_in_when_it_can(tmp_path):
     assert c_step.configure_commands(step, str(tmp_path), {}) == [["./configure", "--prefix=/usr/local", "--disable-shared"]]
     cmake = c_step.configure_commands({"system": "cmake"}, str(tmp_path), {"CC": "gcc"})[0]
     assert "-DBUILD_SHARED_LIBS=OFF" in cmake and "-DBUILD_TESTING=OFF" in cmake and "-DCMAKE_CXX_COMPILER" not in " ".join(cmake)
+
+
+def test_meson_builds_get_meson_and_ninja_as_build_packages_and_run_setup_compile_install(tmp_path):
+    decision = C.decide(tree(tmp_path, {"meson.build": "project('x', 'c')\n"}), {})
+    assert decision["tool_packages"] == ["meson", "ninja-build"]
+    assert c_step.configure_commands(decision, str(tmp_path), {"CC": "gcc"}) == [
+        ["meson", "setup", ".s2i-meson", "--prefix=/usr/local", "--buildtype=release", "-Ddefault_library=static"]]
+    assert c_step.compile_commands(decision, {})[0][:4] == ["meson", "compile", "-C", ".s2i-meson"]
+    assert c_step.install_command(decision, str(tmp_path), "/tmp/d", {}) == ["meson", "install", "-C", ".s2i-meson", "--destdir", "/tmp/d"]
+
+
+def test_musl_feature_loss_is_seen_in_the_meson_log():
+    glibc = ("Run-time dependency zlib found: YES 1.3.1\nRun-time dependency openssl found: NO (tried pkgconfig)\n"
+             'Has header "zlib.h" : YES\nHas header "sys/epoll.h" : YES\nLibrary m found: YES\nLibrary event found: YES\n'
+             'Checking for function "arc4random" : YES\nDependency threads found: YES unknown (cached)\n')
+    musl = 'Run-time dependency zlib found: YES 1.3.1\nHas header "zlib.h" : NO\nHas header "sys/epoll.h" : YES\nLibrary m found: YES\n'
+    assert c_program.dropped(c_program.meson_features(glibc), c_program.meson_features(musl)) == [
+        "function arc4random", "header zlib.h", "library event"]
+    assert c_program.meson_features(musl) == {"dependency zlib", "header sys/epoll.h"}  # libm is inside musl's libc
+
+
+def test_git_submodules_with_no_files_are_named(tmp_path):
+    modules = ('[submodule "a"]\n\tpath = vendor/onig\n[submodule "b"]\n  path = docs/theme\n'
+               '[submodule "c"]\n\tpath = lib/full\n[submodule "d"]\n\tpath = ../outside\n')
+    app = tree(tmp_path, {".gitmodules": modules, "Makefile": "", "lib/full/x.c": ""})
+    (app / "vendor" / "onig").mkdir(parents=True)  # what a clone without --recursive leaves
+    assert C.decide(app, {})["empty_submodules"] == ["vendor/onig", "docs/theme"]
+
+
+def test_a_meson_cross_build_gets_a_cross_file_naming_the_targets_tools():
+    from s2i.buildpacks.steps import c_cross
+    cross = {"architecture": "arm64", "triplet": "aarch64-linux-gnu", "processor": "aarch64"}
+    step = {"system": "meson", "cross": cross}
+    assert c_step.configure_commands(step, "/w", {})[0][-2:] == ["--cross-file", c_cross.MESON_CROSS]
+    text = c_cross.meson_cross_file(cross)
+    assert "c = '/tmp/cross/bin/gcc'\n" in text and "pkg_config_libdir = ['/usr/lib/aarch64-linux-gnu/pkgconfig']" in text
+    assert "cpu_family = 'aarch64'\n" in text
+
+
+def test_a_cmake_error_is_quoted_with_the_reason_on_its_next_line():
+    script = ("echo '-- Looking for pcre2_match_8 - not found'; echo 'CMake Error at src/CMakeLists.txt:601 (message):'; "
+              "echo \"  pcre2.h couldn't be found\"; echo; echo '-- Configuring incomplete, errors occurred!'; exit 1")
+    with pytest.raises(c_step.Failed) as failed:
+        c_step.tee(["sh", "-c", script], "/", dict(os.environ))
+    assert failed.value.error == "CMake Error at src/CMakeLists.txt:601 (message): pcre2.h couldn't be found"
+
+
+@pytest.mark.parametrize("system, command", [
+    ("make", ["make", "server"]), ("autotools", ["make", f"-j{c_step.JOBS}", "server"]),
+    ("cmake", ["cmake", "--build", ".s2i-cmake", "--parallel", c_step.JOBS, "--target", "server"]),
+    ("meson", ["meson", "compile", "-C", ".s2i-meson", "-j", c_step.JOBS, "server"]),
+])
+def test_build_targets_replace_the_default_goal(system, command):
+    assert c_step.compile_commands({"system": system, "targets": ["server"]}, {}) == [command]
+
+
+def test_assets_naming_a_directory_keep_its_files_and_a_pattern_matching_nothing_is_refused(tmp_path):
+    app = tree(tmp_path, {"Makefile": "", "site/index.html": "", "site/css/a.css": "", "conf/app.conf": "", "notes.txt": ""})
+    expected = ["conf/app.conf", "site/css/a.css", "site/index.html"]
+    assert C.decide(app, {"assets": ["site", "conf/**"]})["assets"] == expected  # `conf/**` is a directory to Python's glob
+    assert C.decide(app, {"assets": ["site/", "conf/*"]})["assets"] == expected
+    with pytest.raises(UsageError) as caught:
+        C.decide(app, {"assets": ["site", "htdocs/**"]})
+    assert caught.value.message == "s2i.toml: build.assets 'htdocs/**' matches no file"
+
+
+@pytest.mark.parametrize("files, project", [
+    ({"CMakeLists.txt": "cmake_minimum_required(VERSION 3.7)\nproject(lighttpd C)\n"}, "lighttpd"),
+    ({"meson.build": "project('dav1d', ['c'],\n  version: '1.5.4')\n"}, "dav1d"),
+    ({"configure.ac": "AC_INIT([memcached], [1.6])\n"}, "memcached"),
+    ({"Makefile": "all:\n"}, ""),
+])
+def test_the_project_name_comes_from_the_build_file(tmp_path, files, project):
+    assert C.decide(tree(tmp_path, files), {})["project"] == project
+
+
+def test_of_several_programs_the_one_named_like_the_project_is_taken():
+    found = {"usr/local/sbin/lighttpd": ["usr/local/sbin/lighttpd"], "usr/local/sbin/lighttpd-angel": ["usr/local/sbin/lighttpd-angel"]}
+    assert c_program.choose(found, "", "lighttpd") == "usr/local/sbin/lighttpd"
+    assert c_program.choose(found, "lighttpd-angel", "lighttpd") == "usr/local/sbin/lighttpd-angel"
+    with pytest.raises(ValueError, match="found 2"):
+        c_program.choose(found, "", "other")

@@ -17,6 +17,7 @@ MUSL_TREE = "/tmp/musl-tree"
 HOST_TREE = "/tmp/host-tree"  # a cross build's host configure, only to compare what each found
 INSTALL_ROOT = "/tmp/s2i-install"
 CMAKE_DIR = ".s2i-cmake"
+MESON_DIR = ".s2i-meson"
 JOBS = str(min(os.cpu_count() or 1, 4))
 
 
@@ -35,8 +36,15 @@ def tee(argv: list[str], cwd: str, env: dict) -> None:
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
 
     def pump() -> None:
+        cmake_error = ""  # CMake's error header, waiting for its reason on the next line
         for line in process.stdout:
             sys.stdout.write(line)
+            sys.stdout.flush()  # a build that never ends (a Makefile that runs the server) still shows what it did
+            if cmake_error and line.strip():
+                line, cmake_error = f"{cmake_error} {line.strip()}", ""
+            elif c_program.CMAKE_ERROR.match(line):
+                cmake_error = line.strip()
+                continue
             if len(errors) < 50 and c_program.first_error([line]):
                 errors.append(line)
 
@@ -66,6 +74,9 @@ def configure_commands(step: dict, tree: str, env: dict) -> list[list[str]]:
         # BUILD_SHARED_LIBS=OFF: the project's own libraries linked in, so musl can link it statically
         return [["cmake", "-S", ".", "-B", CMAKE_DIR, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={PREFIX}",
                  "-DBUILD_TESTING=OFF", "-DBUILD_SHARED_LIBS=OFF", *compilers, *c_cross.configure_flags(step)]]
+    if step["system"] == "meson":  # meson reads CC and CXX from the environment; static: as BUILD_SHARED_LIBS=OFF
+        return [["meson", "setup", MESON_DIR, f"--prefix={PREFIX}", "--buildtype=release", "-Ddefault_library=static",
+                 *c_cross.configure_flags(step)]]
     return []
 
 
@@ -79,12 +90,15 @@ def offers_static(tree: str) -> bool:
 
 
 def compile_commands(step: dict, env: dict) -> list[list[str]]:
+    targets = step.get("targets", [])  # [build] targets: else the build file's default
     if step["system"] == "make":
-        return [["make"]]  # a hand-written Makefile may not be safe in parallel
+        return [["make", *targets]]  # a hand-written Makefile may not be safe in parallel
     if step["system"] == "autotools":
-        return [["make", f"-j{JOBS}"]]
+        return [["make", f"-j{JOBS}", *targets]]
     if step["system"] == "cmake":
-        return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS]]
+        return [["cmake", "--build", CMAKE_DIR, "--parallel", JOBS, *(["--target", *targets] if targets else [])]]
+    if step["system"] == "meson":
+        return [["meson", "compile", "-C", MESON_DIR, "-j", JOBS, *targets]]
     output = ["-O2", "-o", step["program"] or "app"]
     if not step["cxx_sources"]:
         return [[env["CC"], *output, *step["sources"]]]
@@ -96,20 +110,26 @@ def install_command(step: dict, tree: str, dest: str, env: dict) -> list[str] | 
     """`make install DESTDIR=` when the build has an install target (CMake's is run with DESTDIR in the environment)."""
     if step["system"] == "cmake":
         return ["cmake", "--install", CMAKE_DIR]
+    if step["system"] == "meson":
+        return ["meson", "install", "-C", MESON_DIR, "--destdir", dest]
     if step["system"] == "cc":
         return None
     probe = subprocess.run(["make", "-n", "install", f"DESTDIR={dest}"], cwd=tree, env=env, capture_output=True, timeout=120)
     return ["make", "install", f"DESTDIR={dest}"] if probe.returncode == 0 else None
 
 
+FEATURE_FILES = {"cmake": (f"{CMAKE_DIR}/CMakeCache.txt", c_program.cmake_features),
+                 "meson": (f"{MESON_DIR}/meson-logs/meson-log.txt", c_program.meson_features)}
+
+
 def features(step: dict, tree: str) -> set[str]:
-    name = os.path.join(tree, CMAKE_DIR, "CMakeCache.txt") if step["system"] == "cmake" else os.path.join(tree, "config.status")
+    name, parse = FEATURE_FILES.get(step["system"], ("config.status", c_program.autoconf_features))
     try:
-        with open(name, errors="replace") as handle:
+        with open(os.path.join(tree, name), errors="replace") as handle:
             text = handle.read()
     except OSError:
         return set()
-    return c_program.cmake_features(text) if step["system"] == "cmake" else c_program.autoconf_features(text)
+    return parse(text)
 
 
 def musl_wrappers() -> None:
@@ -180,7 +200,8 @@ def build_tree(step: dict) -> tuple[str, dict]:
         if state == "musl":
             return MUSL_TREE, toolchain("musl")
     if state != "glibc-configured":
-        shutil.rmtree(os.path.join("/workspace", CMAKE_DIR), ignore_errors=True)  # a half-done configure starts over
+        for directory in (CMAKE_DIR, MESON_DIR):  # a half-done configure starts over
+            shutil.rmtree(os.path.join("/workspace", directory), ignore_errors=True)
         run_or_stop(configure_commands(step, "/workspace", env), "/workspace", env)
     run_or_stop(compile_commands(step, env), "/workspace", env)
     return "/workspace", env
@@ -190,11 +211,13 @@ def cross_configured(step: dict) -> dict:
     """Configure for the target, and for the host in a copy: what only the builder's own libraries gave (zlib, ...)
     stops the build before compiling, rather than an arm64 program that quietly lacks it."""
     host_env = toolchain("glibc")
-    commands = configure_commands(step, "/workspace", host_env)
+    # meson's cross file names the target's compilers outright: the host's configure runs without it
+    host_step = dict(step, cross=None) if step["system"] == "meson" else step
+    commands = configure_commands(host_step, "/workspace", host_env)
     if commands:
         shutil.copytree("/workspace", HOST_TREE, symlinks=True)
         try:
-            run_all(configure_commands(step, HOST_TREE, host_env), HOST_TREE, host_env)
+            run_all(configure_commands(host_step, HOST_TREE, host_env), HOST_TREE, host_env)
         except Failed:
             commands = []  # nothing to compare with: the target's own configure says what it says
     env = c_cross.setup(step["cross"])
@@ -229,10 +252,25 @@ def installed(step: dict, tree: str, env: dict) -> str | None:
     return dest if any(in_bin(c.path) for c in scan(dest)) else None
 
 
+def built_tree(step: dict) -> tuple[str, dict]:
+    """build_tree; a failure with git submodules that have no files is summed up as those, the likely cause."""
+    empty = step.get("empty_submodules")
+    if empty:
+        print(f"warning: git submodules with no files (a clone without --recursive?): {' '.join(empty)}", flush=True)
+    try:
+        return build_tree(step)
+    except (common.StepError, SystemExit) as exc:
+        if not empty or isinstance(exc, SystemExit) and not exc.code:
+            raise
+        reason = str(exc) if isinstance(exc, common.StepError) else f"the build failed (exit {exc.code})"
+        raise common.StepError(f"{reason}; git submodules with no files: {' '.join(empty)}: "
+                               "run git submodule update --init --recursive in the app, then build again") from None
+
+
 def build(step: dict) -> None:
     common.run_commands(step, "/workspace")
     before = {(c.path, c.digest) for c in scan("/workspace")}
-    tree, env = build_tree(step)
+    tree, env = built_tree(step)
     dest = installed(step, tree, env)
     program = c_output.find_program(step, tree, before, dest)
     if step.get("cross"):

@@ -11,6 +11,7 @@ import os
 from . import common
 
 CROSS_BIN = "/tmp/cross/bin"
+MESON_CROSS = "/tmp/cross/meson-cross.ini"
 COMPILERS = {"gcc": "gcc", "cc": "gcc", "g++": "g++", "c++": "g++"}
 TOOLS = ("ar", "ranlib", "strip", "ld", "nm", "objcopy", "objdump", "as", "readelf")
 MACHINES = {62: "x86-64", 183: "aarch64"}  # ELF e_machine
@@ -33,14 +34,25 @@ def setup(cross: dict) -> dict:
     """The build env for the target; this process's PATH too, so `strip` of the program is the target's."""
     triplet = cross["triplet"]
     wrappers(triplet)
+    with open(MESON_CROSS, "w") as handle:
+        handle.write(meson_cross_file(cross))
     os.environ["PATH"] = f"{CROSS_BIN}:{os.environ['PATH']}"
     print(f"cross-compiling for linux/{cross['architecture']} with {triplet}-gcc, static against glibc", flush=True)
     return dict(os.environ, CC=f"{CROSS_BIN}/gcc", CXX=f"{CROSS_BIN}/g++", AR=f"{CROSS_BIN}/ar", RANLIB=f"{CROSS_BIN}/ranlib",
                 STRIP=f"{CROSS_BIN}/strip", PKG_CONFIG_LIBDIR=f"/usr/lib/{triplet}/pkgconfig", PKG_CONFIG_PATH="")
 
 
+def meson_cross_file(cross: dict) -> str:
+    """Meson's cross file: the wrappers as compilers and tools, the target's pkg-config directory, the machine."""
+    tools = {"c": "gcc", "cpp": "g++", "ar": "ar", "strip": "strip"}
+    binaries = "".join(f"{key} = '{CROSS_BIN}/{name}'\n" for key, name in tools.items())
+    return (f"[binaries]\n{binaries}pkg-config = 'pkg-config'\n\n"
+            f"[properties]\npkg_config_libdir = ['/usr/lib/{cross['triplet']}/pkgconfig']\n\n"
+            f"[host_machine]\nsystem = 'linux'\ncpu_family = '{cross['processor']}'\ncpu = '{cross['processor']}'\nendian = 'little'\n")
+
+
 def configure_flags(step: dict) -> list[str]:
-    """What tells autotools and CMake they build for another machine."""
+    """What tells autotools, CMake and Meson they build for another machine."""
     cross = step.get("cross")
     if not cross:
         return []
@@ -50,6 +62,8 @@ def configure_flags(step: dict) -> list[str]:
         return ["-DCMAKE_SYSTEM_NAME=Linux", f"-DCMAKE_SYSTEM_PROCESSOR={cross['processor']}",
                 f"-DCMAKE_FIND_ROOT_PATH=/usr/{cross['triplet']}", "-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER",
                 "-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY", "-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY"]
+    if step["system"] == "meson":
+        return ["--cross-file", MESON_CROSS]
     return []
 
 

@@ -10,7 +10,7 @@ import subprocess
 from . import c_program, common
 
 PREFIX = "/usr/local"
-SKIPPED_DIRS = {".git", "CMakeFiles"}  # CMake's own probes are not programs
+SKIPPED_DIRS = {".git", "CMakeFiles", "meson-private"}  # CMake's and meson's own probes are not programs
 SYSTEM_LIB_DIRS = ("/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/")
 UNSHIPPED_SHARE = {"man", "doc", "info", "aclocal", "pkgconfig", "bash-completion", "zsh"}
 
@@ -50,7 +50,10 @@ def find_program(step: dict, tree: str, before: set[tuple[str, str]], dest: str 
     if len(found) > 1 or step["program"]:
         print(f"programs the build made: {' '.join(found)}", flush=True)
     try:
-        return os.path.join(root, c_program.choose(found, step["program"]))
+        chosen = c_program.choose(found, step["program"], step.get("project", ""))
+        if len(found) > 1 and not step["program"]:
+            print(f"taking {os.path.basename(chosen)}, named like the project ([build] program = \"NAME\" picks another)", flush=True)
+        return os.path.join(root, chosen)
     except ValueError as exc:
         raise common.StepError(str(exc)) from None
 

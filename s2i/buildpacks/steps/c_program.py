@@ -10,9 +10,13 @@ from typing import NamedTuple
 ELF_MAGIC = b"\x7fELF"
 ET_EXEC, ET_DYN, PT_INTERP = 2, 3, 3
 TEST_DIRS = {"test", "tests", "testing", "t", "unittest", "unittests", "unit_tests", "bench", "benchmark", "benchmarks"}
+# vendored dependencies: the tools they build (valkey's deps/lua makes lua and luac) are not the app
+VENDORED_DIRS = {"deps", "vendor", "third_party", "thirdparty", "3rdparty", "external", "extern", "subprojects"}
 # a file:line[:col]: [fatal ]error: line from gcc, g++ or clang; then the linker's own
 COMPILER_ERROR = re.compile(r"^\S+?:\d+(?::\d+)?: (?:fatal )?error: ")
 LINKER_ERROR = re.compile(r"undefined reference to |multiple definition of |cannot find -l")
+# CMake's `CMake Error at src/CMakeLists.txt:601 (message):` has its reason on the next line (tee joins the two)
+CMAKE_ERROR = re.compile(r"^CMake Error at \S+:\d+")
 # libraries glibc splits out of libc and musl keeps inside it: not a feature musl lacks
 LIBC_PARTS = {"-lc", "-lm", "-lpthread", "-ldl", "-lrt", "-lutil", "-lresolv", "-lcrypt", "-lxnet", "-lanl", "-lnsl", "-lsocket"}
 TRUE_WORDS = {"1", "on", "yes", "true", "y"}
@@ -46,11 +50,11 @@ def elf_program(header: bytes) -> bool:
     return False
 
 
-def is_test_program(path: str) -> bool:
-    """test*, *_test, *-test, *tests in its name, or under a tests/ (test, t, bench...) directory."""
+def is_test_or_vendored(path: str) -> bool:
+    """test*, *_test, *-test, *tests in its name, or under a tests/ (test, t, bench...) or vendored (deps, vendor...) directory."""
     parts = path.lower().split("/")
     name = parts[-1]
-    if any(part in TEST_DIRS for part in parts[:-1]):
+    if any(part in TEST_DIRS or part in VENDORED_DIRS for part in parts[:-1]):
         return True
     return name.startswith(("test", "unittest")) or re.search(r"[_\-.]tests?$", name) is not None
 
@@ -69,7 +73,7 @@ def programs(candidates: list[Candidate]) -> dict[str, list[str]]:
     groups: dict[object, list[str]] = {}
     identity: dict[object, object] = {}
     for item in sorted(candidates):
-        if is_library_name(item.path) or is_test_program(item.path):
+        if is_library_name(item.path) or is_test_or_vendored(item.path):
             continue
         key = identity.get(item.inode) or identity.get(item.digest) or item.digest
         identity[item.inode] = identity[item.digest] = key
@@ -81,14 +85,23 @@ def programs(candidates: list[Candidate]) -> dict[str, list[str]]:
     return dict(sorted(chosen.items()))
 
 
-def choose(found: dict[str, list[str]], wanted: str) -> str:
-    """The one program, or the one named `wanted`; raises ValueError with what was found."""
+def named(found: dict[str, list[str]], wanted: str) -> str | None:
+    for names in found.values():
+        for name in names:
+            if os.path.basename(name) == wanted:
+                return name
+    return None
+
+
+def choose(found: dict[str, list[str]], wanted: str, project: str = "") -> str:
+    """The one program, or the one named `wanted`, else of several the one named like the project (lighttpd beside
+    lighttpd-angel); raises ValueError with what was found."""
     if wanted:
-        for path, names in found.items():
-            for name in names:
-                if os.path.basename(name) == wanted:
-                    return name
+        if named(found, wanted):
+            return named(found, wanted)
         raise ValueError(f"the build made no program named {wanted} (made: {' '.join(found) or 'none'})")
+    if len(found) > 1 and project and named(found, project):
+        return named(found, project)
     if len(found) != 1:
         listed = " ".join(found) or "none"
         raise ValueError(f"expected one new program, found {len(found)}: {listed}; "
@@ -97,9 +110,9 @@ def choose(found: dict[str, list[str]], wanted: str) -> str:
 
 
 def first_error(lines: list[str]) -> str | None:
-    """The first compiler `error:` line with its file and line; else the first linker error; else None."""
+    """The first compiler `error:` line with its file and line; else CMake's; else the first linker error; else None."""
     stripped = [line.strip() for line in lines]
-    for pattern in (COMPILER_ERROR, LINKER_ERROR):
+    for pattern in (COMPILER_ERROR, CMAKE_ERROR, LINKER_ERROR):
         for line in stripped:
             if pattern.search(line):
                 return line
@@ -126,6 +139,24 @@ def cmake_features(cache: str) -> set[str]:
             found.add("package " + key.removeprefix("FIND_PACKAGE_MESSAGE_DETAILS_"))
         elif (key.startswith("HAVE_") or key.endswith("_FOUND")) and value.strip().lower() in TRUE_WORDS:
             found.add(key)
+    return found
+
+
+# meson's log: `Run-time dependency zlib found: YES 1.3`, `Library z found: YES`, `Has header "zlib.h" : YES`
+MESON_FOUND = re.compile(r'^(?:Run-time dependency|Dependency|Library|Has header|Checking for function) "?([^"\s]+)"?(?: found)? ?: YES',
+                         re.MULTILINE)
+
+
+MESON_KINDS = {"Run-time": "dependency", "Dependency": "dependency", "Library": "library", "Has": "header", "Checking": "function"}
+
+
+def meson_features(log: str) -> set[str]:
+    """What a meson setup found, from meson-log.txt: dependencies, libraries, headers and functions that said YES."""
+    found = set()
+    for match in MESON_FOUND.finditer(log):
+        kind, name = MESON_KINDS[match.group(0).split()[0]], match.group(1)
+        if not (kind == "library" and "-l" + name in LIBC_PARTS or kind == "dependency" and name == "threads"):
+            found.add(f"{kind} {name}")
     return found
 
 

@@ -1,0 +1,8 @@
+#include "sum.h"
+
+int sum_upto(int n) {
+    int total = 0;
+    for (int i = 1; i <= n; i++)
+        total += i;
+    return total;
+}
