@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from s2i.buildpacks.base import procfile_command, read_text
+from s2i.buildpacks.steps.common import each_command
 from s2i.errors import UsageError
 
 VENV = "/opt/venv"
@@ -142,7 +143,7 @@ def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[s
     installed = set(scripts) if installs_project else set()
     words = procfile_command(tree, process)
     if words:
-        return [resolve_command(words[0], installed), *words[1:]], f"Procfile {process or 'web'}:", collects_static(tree)
+        return each_command(words, lambda word: resolve_command(word, installed)), f"Procfile {process or 'web'}:", collects_static(tree)
     if scripts:
         name = chosen_script(scripts, pyproject)
         table = "[project.scripts]" if pyproject.get("project", {}).get("scripts") else "[tool.poetry.scripts]"
