@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import skopeo_inspect, start_image
+from s2i.errors import EXIT_BUILD
+from tests.e2e.helpers import run_image, skopeo_inspect, start_image
 from tests.e2e.test_build import APPS, app_copy, built, http_get
 
 pytestmark = pytest.mark.e2e
@@ -26,3 +27,19 @@ def test_procfile_steps_before_the_server_run_in_order_without_a_shell(builder, 
         container.proc.wait(timeout=5)
         assert time.monotonic() - started < 2
 
+
+def test_a_dependency_whose_source_build_fails_is_named_with_the_fix_and_pip_does_not_retry(builder, registry, tmp_path):
+    # microblog's psycopg2-binary 2.9.9 and greenlet 3.0.1, uv-fastapi-example's locked httptools 0.6.1: no cp313 wheel
+    result = builder("build", app_copy(tmp_path, APPS / "py-no-wheel"), f"{registry.host}/nowheel:1", timeout=600)
+    assert result.returncode == EXIT_BUILD, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("s2i: error")] == [
+        "s2i: error: build python failed (exit 1): s2i: error: oldext has no wheel for CPython 3.13 and building it from "
+        "source failed (its output is above): require a version with a cp313 wheel, add the Debian packages its build "
+        "needs with [build] packages, or set build.python-version to a Python it has wheels for (see the build output above)"]
+    assert "installing with pip instead" not in result.stderr  # pip would build the same source and bury uv's cause
+    assert registry.manifest_tags("nowheel") == set()
+    # the fix it names: the -dev package at build time; the run-time library comes with no setting
+    fixed = builder("build", app_copy(tmp_path / "fixed", APPS / "py-no-wheel"), f"{registry.host}/nowheel:2",
+                    "--build-package", "libyaml-dev", timeout=600)
+    assert "adding libyaml-0-2" in fixed.stderr
+    assert run_image(f"docker://{built(fixed)}").stdout == "0.2.5\n"

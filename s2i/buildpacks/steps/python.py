@@ -8,6 +8,8 @@ import glob
 import importlib.util
 import os
 import py_compile
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from . import common, python_cross
 PY = "/usr/bin/python3"
 UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
 UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
+FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")  # uv's line naming a distribution whose source build failed
 PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
 
@@ -73,13 +76,38 @@ def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
     return ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
 
 
+def uv_run(argv: list[str], env: dict) -> tuple[int, str | None]:
+    """Echo and run uv, its output passed through: (its status, the distribution it failed to build from source)."""
+    print("$ " + shlex.join(argv), flush=True)
+    failed = None
+    with subprocess.Popen(argv, cwd="/workspace", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            found = FAILED_BUILD.search(line)
+            failed = failed or (found and found.group(1).split(" @ ")[0])
+    sys.stdout.flush()
+    return proc.returncode, failed
+
+
+def no_wheel(distribution: str) -> common.StepError:
+    """A source build that failed: pip would build the same source and fail the same way, so the fix is named now."""
+    version = "{}.{}".format(*sys.version_info[:2])
+    return common.StepError(
+        f"error: {distribution} has no wheel for CPython {version} and building it from source failed (its output is above): "
+        f"require a version with a cp{version.replace('.', '')} wheel, add the Debian packages its build needs with "
+        "[build] packages, or set build.python-version to a Python it has wheels for")
+
+
 def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
     """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
     path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
-    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], cwd="/workspace", env=uv_env())
+    code, failed = uv_run([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], uv_env())
     drop_uv_lock(venv)
     if code == 0:
         return True
+    if failed:
+        raise no_wheel(failed)
     print(f"uv failed (exit {code}): installing with pip instead", flush=True)
     common.run([PY, "-m", "venv", "--clear", venv])  # what uv may have half-installed goes
     return False
@@ -101,9 +129,12 @@ def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> No
                     "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=lock_env)
         if cross:
             return python_cross.install(UV, venv, ["-r", "/tmp/requirements.txt"], cross, uv_env())
-        common.run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
-                   cwd="/workspace", env=lock_env)
+        code, failed = uv_run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"], lock_env)
         drop_uv_lock(venv)
+        if failed:
+            raise no_wheel(failed)
+        if code:
+            sys.exit(code)
         return
     requirements = deps.get("requirements_file")
     if cross and (requirements or deps["requirements"]):
