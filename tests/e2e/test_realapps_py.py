@@ -43,3 +43,10 @@ def test_a_dependency_whose_source_build_fails_is_named_with_the_fix_and_pip_doe
                     "--build-package", "libyaml-dev", timeout=600)
     assert "adding libyaml-0-2" in fixed.stderr
     assert run_image(f"docker://{built(fixed)}").stdout == "0.2.5\n"
+
+
+def test_a_streamlit_app_is_served_by_streamlit_run_on_port(builder, registry, tmp_path):
+    reference = built(builder("build", app_copy(tmp_path, APPS / "py-streamlit"), f"{registry.host}/streamlit:1", timeout=600))
+    for port in (8080, 9494):
+        with start_image(f"docker://{reference}", env={"PORT": str(port)} if port != 8080 else None, wait_for_port=port, timeout=30):
+            assert http_get(f"http://127.0.0.1:{port}/") == "run /app/streamlit_app.py headless=true: hello from a Streamlit script\n"
