@@ -29,7 +29,8 @@ def test_a_dependency_whose_source_build_fails_is_named_with_the_fix_and_pip_doe
     assert [line for line in result.stderr.splitlines() if line.startswith("s2i: error")] == [
         "s2i: error: build python failed (exit 1): s2i: error: oldext has no wheel for CPython 3.13 and building it from "
         "source failed (its output is above): require a version with a cp313 wheel, add the Debian packages its build "
-        "needs with [build] packages, or set build.python-version to a Python it has wheels for (see the build output above)"]
+        "needs with [build] packages, or set build.python-version = \"3.11\" in s2i.toml (stack debian-bookworm) if it has a "
+        "cp311 wheel (see the build output above)"]
     assert "installing with pip instead" not in result.stderr  # pip would build the same source and bury uv's cause
     assert registry.manifest_tags("nowheel") == set()
     # the fix it names: the -dev package at build time; the run-time library comes with no setting

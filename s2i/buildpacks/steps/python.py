@@ -90,16 +90,20 @@ def uv_run(argv: list[str], env: dict) -> tuple[int, str | None]:
     return proc.returncode, failed
 
 
-def no_wheel(distribution: str) -> common.StepError:
-    """A source build that failed: pip would build the same source and fail the same way, so the fix is named now."""
+def no_wheel(distribution: str, others: list) -> common.StepError:
+    """A source build that failed: pip would build the same source and fail the same way, so the fix is named now;
+    `others` are the [version, stack] pairs the stacks offer besides this CPython, newest first."""
     version = "{}.{}".format(*sys.version_info[:2])
+    other = others[0][0] if others else ""
+    python = (f'set build.python-version = "{other}" in s2i.toml (stack {others[0][1]}) if it has a cp{other.replace(".", "")} wheel'
+              if others else "ask for a Python it has wheels for")
     return common.StepError(
         f"error: {distribution} has no wheel for CPython {version} and building it from source failed (its output is above): "
         f"require a version with a cp{version.replace('.', '')} wheel, add the Debian packages its build needs with "
-        "[build] packages, or set build.python-version to a Python it has wheels for")
+        f"[build] packages, or {python}")
 
 
-def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
+def uv_install(venv: str, file: str | None, lines: list[str], others: list) -> bool:
     """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
     path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
     code, failed = uv_run([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], uv_env())
@@ -107,13 +111,13 @@ def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
     if code == 0:
         return True
     if failed:
-        raise no_wheel(failed)
+        raise no_wheel(failed, others)
     print(f"uv failed (exit {code}): installing with pip instead", flush=True)
     common.run([PY, "-m", "venv", "--clear", venv])  # what uv may have half-installed goes
     return False
 
 
-def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> None:
+def install_dependencies(deps: dict, venv: str, cross: dict | None = None, others: tuple = ()) -> None:
     """Into the venv: with uv, pip where the stack pins none; another architecture's wheels only with the stack's uv."""
     uv = uv_runs()
     if cross and not uv:
@@ -132,14 +136,14 @@ def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> No
         code, failed = uv_run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"], lock_env)
         drop_uv_lock(venv)
         if failed:
-            raise no_wheel(failed)
+            raise no_wheel(failed, others)
         if code:
             sys.exit(code)
         return
     requirements = deps.get("requirements_file")
     if cross and (requirements or deps["requirements"]):
         return python_cross.install(UV, venv, uv_wanted(requirements, deps["requirements"]), cross, uv_env())
-    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"])):
+    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"], others)):
         return
     if not requirements:
         requirements = "/tmp/requirements.txt"
@@ -240,7 +244,7 @@ def build(step: dict) -> None:
         make_venv(venv, uv_runs())
         seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
-        install_dependencies(step["deps"], venv, step.get("cross"))
+        install_dependencies(step["deps"], venv, step.get("cross"), step.get("runtime", {}).get("others", ()))
         if step.get("cross"):
             python_cross.check_tree(venv, venv, step["cross"])
         record_versions(venv, seeded)
