@@ -45,3 +45,12 @@ def test_a_streamlit_app_is_served_by_streamlit_run_on_port(builder, registry, t
     for port in (8080, 9494):
         with start_image(f"docker://{reference}", env={"PORT": str(port)} if port != 8080 else None, wait_for_port=port, timeout=30):
             assert http_get(f"http://127.0.0.1:{port}/") == "run /app/streamlit_app.py headless=true: hello from a Streamlit script\n"
+
+
+def test_django_settings_that_set_static_root_only_in_production_still_build(builder, registry, tmp_path):
+    # render-examples/django: `if not DEBUG: STATIC_ROOT = ...`, DEBUG unless RENDER is set
+    result = builder("build", app_copy(tmp_path, APPS / "py-django-debug"), f"{registry.host}/djdebug:1", timeout=600)
+    assert "collectstatic: STATIC_ROOT is not set with the build's environment (the settings set it conditionally): " \
+           "static files not collected" in result.stderr
+    with start_image(f"docker://{built(result)}", wait_for_port=8080, timeout=60):
+        assert http_get("http://127.0.0.1:8080/") == "hello from django, debug=True\n"

@@ -21,6 +21,7 @@ PY = "/usr/bin/python3"
 UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
 UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
 FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")  # uv's line naming a distribution whose source build failed
+NO_STATIC_ROOT = re.compile(r"(ImproperlyConfigured): You're using the staticfiles app without having set the STATIC_ROOT")
 PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
 
@@ -76,18 +77,37 @@ def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
     return ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
 
 
-def uv_run(argv: list[str], env: dict) -> tuple[int, str | None]:
-    """Echo and run uv, its output passed through: (its status, the distribution it failed to build from source)."""
+def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[int, str | None]:
+    """Echo and run, the output passed through: (the status, the first group of the first line `pattern` finds)."""
     print("$ " + shlex.join(argv), flush=True)
-    failed = None
-    with subprocess.Popen(argv, cwd="/workspace", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    seen = None
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, errors="replace") as proc:
         for line in proc.stdout:
             sys.stdout.write(line)
-            found = FAILED_BUILD.search(line)
-            failed = failed or (found and found.group(1).split(" @ ")[0])
+            found = pattern.search(line)
+            seen = seen or (found and found.group(1))
     sys.stdout.flush()
-    return proc.returncode, failed
+    return proc.returncode, seen
+
+
+def uv_run(argv: list[str], env: dict) -> tuple[int, str | None]:
+    """uv's status, and the distribution it failed to build from source."""
+    code, failed = watched(argv, "/workspace", env, FAILED_BUILD)
+    return code, failed and failed.split(" @ ")[0]
+
+
+def collect_static(venv: str, app: str) -> None:
+    """`collectstatic`, chosen because the settings mention STATIC_ROOT; when they set it only for another
+    environment (`if not DEBUG:`), Django says so and the build goes on without collecting."""
+    print("collecting Django's static files (the settings set STATIC_ROOT)", flush=True)
+    code, unset = watched([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], app,
+                          dict(os.environ, PYTHONPATH=app), NO_STATIC_ROOT)
+    if code and unset:
+        print("collectstatic: STATIC_ROOT is not set with the build's environment (the settings set it conditionally): "
+              "static files not collected", flush=True)
+    elif code:
+        sys.exit(code)
 
 
 def no_wheel(distribution: str, others: list) -> common.StepError:
@@ -263,9 +283,7 @@ def build(step: dict) -> None:
         venv_env = dict(os.environ, PATH=f"{venv}/bin:{os.environ['PATH']}", VIRTUAL_ENV=venv, PYTHONPATH=app)
         common.run_commands(step, app, venv_env)
     if step.get("collectstatic"):
-        print("collecting Django's static files (STATIC_ROOT is set)", flush=True)
-        common.run([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], cwd=app,
-                   env=dict(os.environ, PYTHONPATH=app))
+        collect_static(venv, app)
     compile_app(app, step["app"])
     launch = step["launch"]
     if "entrypoint" in launch:
