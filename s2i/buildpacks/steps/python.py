@@ -20,7 +20,8 @@ from . import common, python_cross
 PY = "/usr/bin/python3"
 UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
 UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
-FAILED_BUILD = re.compile(r"Failed to build `([^`]+)`")  # uv's line naming a distribution whose source build failed
+# uv's line naming a distribution whose source build failed, or that has no wheel for this CPython and no source
+NO_WHEEL = re.compile(r"Failed to build `([^`]+)`|Because (\S+) has no wheels with a matching Python ABI tag")
 NO_STATIC_ROOT = re.compile(r"(ImproperlyConfigured): You're using the staticfiles app without having set the STATIC_ROOT")
 PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
@@ -77,8 +78,8 @@ def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
     return ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
 
 
-def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[int, str | None]:
-    """Echo and run, the output passed through: (the status, the first group of the first line `pattern` finds)."""
+def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[int, re.Match | None]:
+    """Echo and run, the output passed through: (the status, the first match of `pattern` in a line)."""
     print("$ " + shlex.join(argv), flush=True)
     seen = None
     with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -86,15 +87,15 @@ def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[
         for line in proc.stdout:
             sys.stdout.write(line)
             found = pattern.search(line)
-            seen = seen or (found and found.group(1))
+            seen = seen or found
     sys.stdout.flush()
     return proc.returncode, seen
 
 
-def uv_run(argv: list[str], env: dict) -> tuple[int, str | None]:
-    """uv's status, and the distribution it failed to build from source."""
-    code, failed = watched(argv, "/workspace", env, FAILED_BUILD)
-    return code, failed and failed.split(" @ ")[0]
+def uv_run(argv: list[str], env: dict) -> tuple[int, tuple[str, bool] | None]:
+    """uv's status, and the distribution it found no wheel for (and whether it tried its source)."""
+    code, found = watched(argv, "/workspace", env, NO_WHEEL)
+    return code, found and ((found.group(1) or found.group(2)).split(" @ ")[0], bool(found.group(1)))
 
 
 def collect_static(venv: str, app: str) -> None:
@@ -110,17 +111,18 @@ def collect_static(venv: str, app: str) -> None:
         sys.exit(code)
 
 
-def no_wheel(distribution: str, others: list) -> common.StepError:
+def no_wheel(failed: tuple[str, bool], others: list) -> common.StepError:
     """A source build that failed: pip would build the same source and fail the same way, so the fix is named now;
     `others` are the [version, stack] pairs the stacks offer besides this CPython, newest first."""
-    version = "{}.{}".format(*sys.version_info[:2])
+    (distribution, built), version = failed, "{}.{}".format(*sys.version_info[:2])
     other = others[0][0] if others else ""
     python = (f'set build.python-version = "{other}" in s2i.toml (stack {others[0][1]}) if it has a cp{other.replace(".", "")} wheel'
               if others else "ask for a Python it has wheels for")
     return common.StepError(
-        f"error: {distribution} has no wheel for CPython {version} and building it from source failed (its output is above): "
-        f"require a version with a cp{version.replace('.', '')} wheel, add the Debian packages its build needs with "
-        f"[build] packages, or {python}")
+        f"error: {distribution} has no wheel for CPython {version}"
+        + (" and building it from source failed (its output is above)" if built else " and no source to build") +
+        f": require a version with a cp{version.replace('.', '')} wheel, "
+        + ("add the Debian packages its build needs with [build] packages, " if built else "") + f"or {python}")
 
 
 def uv_install(venv: str, file: str | None, lines: list[str], others: list) -> bool:
