@@ -54,3 +54,11 @@ def test_django_settings_that_set_static_root_only_in_production_still_build(bui
            "static files not collected" in result.stderr
     with start_image(f"docker://{built(result)}", wait_for_port=8080, timeout=60):
         assert http_get("http://127.0.0.1:8080/") == "hello from django, debug=True\n"
+
+
+def test_a_poetry_lock_without_groups_ships_the_main_dependencies_only(builder, registry, tmp_path):
+    # full-stack-fastapi-template's backend: lock-version 2.0, so pytest, mypy, ruff and pre-commit were installed too
+    reference = built(builder("build", app_copy(tmp_path, APPS / "py-poetry-dev"), f"{registry.host}/poetrydev:1", timeout=600))
+    labels = skopeo_inspect(f"docker://{reference}", config=True)["config"]["Labels"]
+    assert "click==8.1.7" in labels["io.s2i.python.requirements"] and "iniconfig" not in labels["io.s2i.python.requirements"]
+    assert run_image(f"docker://{reference}").stdout == "shipped: click\n"  # colorama is for Windows only
