@@ -139,7 +139,7 @@ def decide(tree: Path, settings: dict) -> dict:
 
 BUILDPACK = Buildpack(
     name="python",
-    version="3",  # 2: the venv holds what python -m venv seeds (pip); 3: installed by uv when the stack pins it
+    version="4",  # 2: the venv holds what python -m venv seeds (pip); 3: installed by uv when the stack pins it; 4: poetry.lock with no groups: main only
     description="Python apps: dependencies in a venv layer at /opt/venv, the app byte-compiled at /app",
     default_run_image="python",
     run_images=("python",),
