@@ -19,6 +19,7 @@ class RuntimeChoice:
     version: str
     stack: str
     reason: str
+    others: tuple[tuple[str, str], ...] = ()  # (version, stack): what else the app's ask allows, newest first
 
     def to_json(self) -> dict:
         return {"language": self.language, "version": self.version, "stack": self.stack, "reason": self.reason}
@@ -29,14 +30,30 @@ class RuntimeChoice:
     def step_input(self) -> dict:
         """What the sandbox step gets: the version, and for Go the directory to put first on PATH."""
         extra = {"bin": GO_BIN.format(self.version)} if self.language == "go" else {}
-        return {"language": self.language, "version": self.version, **extra}
+        # the python step's hint for a dependency with no wheel for this CPython names the others
+        others = {"others": [list(other) for other in self.others]} if self.others and self.language == "python" else {}
+        return {"language": self.language, "version": self.version, **extra, **others}
 
 
 def _offers(stacks: list[Stack], language: str) -> str:
     return ", ".join(f"{stack.name} {language} {' '.join(stack.offers(language)) or 'none'}" for stack in stacks)
 
 
+def _others(choice: RuntimeChoice, wanted: Wanted | None, stacks: list[Stack]) -> RuntimeChoice:
+    """The choice, with the other versions the stacks offer that the ask allows (a build failure's hint names them)."""
+    found = {(v, s.name) for s in stacks for v in s.offers(choice.language)
+             if v != choice.version and (wanted is None or wanted.allows(v))}
+    ordered = sorted(found, key=lambda other: (version_tuple(other[0]), other[1] == choice.stack), reverse=True)
+    return RuntimeChoice(choice.language, choice.version, choice.stack, choice.reason, tuple(ordered))
+
+
 def choose(language: str, wanted: Wanted | None, stacks: list[Stack], pinned: str | None) -> RuntimeChoice:
+    """The named (or default) stack's newest toolchain that meets `wanted`, and what else would (`others`)."""
+    choice = _choose(language, wanted, stacks, pinned)
+    return _others(choice, wanted, [s for s in stacks if not pinned or s.name == choice.stack])
+
+
+def _choose(language: str, wanted: Wanted | None, stacks: list[Stack], pinned: str | None) -> RuntimeChoice:
     """The named (or default) stack's newest toolchain that meets `wanted`; unpinned, else the stack offering the newest that does."""
     first = next((s for s in stacks if s.name == (pinned or DEFAULT_STACK)), stacks[0])
     if wanted is None:

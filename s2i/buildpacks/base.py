@@ -126,9 +126,32 @@ def procfile_command(tree: Path, process: str | None = None) -> list[str] | None
         hint = "pick one of those with --process or process = \"NAME\" in s2i.toml" if processes else "add a Procfile, or drop --process / process"
         raise UsageError(where, hint)
     try:
-        return shlex.split(processes[name]) or None
+        lexer = shlex.shlex(processes[name], posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
     except ValueError as exc:
         raise UsageError(f"Procfile: cannot split the {name}: line: {exc}", "check its quotes") from None
+    return chained(tokens, name) or None
+
+
+def chained(tokens: list[str], name: str) -> list[str]:
+    """A Procfile line's words; `a; b` and `a && b` become the launcher's steps (`--s2i-then=N`/`--s2i-and=N` before
+    each earlier command's N words), since the image has no shell; other shell operators are refused."""
+    commands: list[tuple[str, list[str]]] = [("", [])]  # (the operator after it, its words)
+    for token in tokens:
+        if token in (";", "&&"):
+            if commands[-1][1]:
+                commands[-1] = (token, commands[-1][1])
+                commands.append(("", []))
+        elif token and set(token) <= set("();<>|&"):
+            raise UsageError(f"Procfile: the {name}: line uses the shell's {token!r}, and the image has no shell",
+                             "keep to `;` and `&&` between commands, or put the commands in a script the line runs")
+        else:
+            commands[-1][1].append(token)
+    if not commands[-1][1] and len(commands) > 1:  # `serve;`: the last command is the app
+        commands.pop()
+    steps = [[f"--s2i-{'then' if op == ';' else 'and'}={len(words)}", *words] for op, words in commands[:-1]]
+    return [word for step in steps for word in step] + commands[-1][1]
 
 
 def program_files(tree: Path, patterns: list[str] | None, dirs: tuple[str, ...], globs: tuple[str, ...]) -> list[str]:

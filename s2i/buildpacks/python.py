@@ -11,6 +11,7 @@ from s2i.buildpacks.base import Buildpack, LayerSpec, Setting, SourceRule, read_
 from s2i.buildpacks.python_entry import (
     APP, PROJECT_LIB, SCRIPT_FILES, VENV, entry_point, normalise, requirement_names,
 )
+from s2i.buildpacks.python_lock import main_lines
 from s2i.buildpacks.versions import Wanted
 from s2i.errors import UsageError
 
@@ -43,7 +44,12 @@ def dependencies(tree: Path) -> dict:
     if (tree / "uv.lock").is_file():
         return {"source": "uv.lock", "requirements": []}
     if (tree / "poetry.lock").is_file():
-        packages = _toml(tree, "poetry.lock").get("package", [])
+        lock = _toml(tree, "poetry.lock")
+        packages = lock.get("package", [])
+        roots = _dig(_toml(tree, "pyproject.toml"), "tool", "poetry", "dependencies") if (tree / "pyproject.toml").is_file() else None
+        if isinstance(roots, dict) and not any("category" in p or "groups" in p for p in packages):
+            # lock-version 2.0 says no package's group: the main dependencies are walked from pyproject.toml
+            return {"source": "poetry.lock", "requirements": main_lines(lock, roots)}
         lines = [f"{p['name']}=={p['version']}" for p in packages
                  if p.get("category", "main") == "main" and "main" in p.get("groups", ["main"])]
         return {"source": "poetry.lock", "requirements": lines}
@@ -133,7 +139,7 @@ def decide(tree: Path, settings: dict) -> dict:
 
 BUILDPACK = Buildpack(
     name="python",
-    version="3",  # 2: the venv holds what python -m venv seeds (pip); 3: installed by uv when the stack pins it
+    version="4",  # 2: the venv holds what python -m venv seeds (pip); 3: installed by uv when the stack pins it; 4: poetry.lock with no groups: main only
     description="Python apps: dependencies in a venv layer at /opt/venv, the app byte-compiled at /app",
     default_run_image="python",
     run_images=("python",),

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from s2i.buildpacks.base import procfile_command, read_text
+from s2i.buildpacks.steps.common import each_command
 from s2i.errors import UsageError
 
 VENV = "/opt/venv"
@@ -134,19 +135,38 @@ def web_object(tree: Path, deps: set[str]) -> tuple[list[str], str] | None:
     return None
 
 
+STREAMLIT_FILES = ("streamlit_app.py", "app.py", "main.py", "Home.py")  # Streamlit Community Cloud's default first
+IMPORTS_STREAMLIT = re.compile(r"^\s*(import|from)\s+streamlit\b", re.MULTILINE)
+
+
+def streamlit(tree: Path, deps: set[str]) -> tuple[list[str], str] | None:
+    """A Streamlit app (streamlit among the dependencies): `streamlit run` on its script, headless, on 0.0.0.0:$PORT."""
+    if "streamlit" not in deps:
+        return None
+    others = sorted(p.name for p in tree.glob("*.py") if p.name not in STREAMLIT_FILES)
+    for name in [*STREAMLIT_FILES, *others]:
+        if IMPORTS_STREAMLIT.search(read_text(tree, name) or ""):
+            return [f"{VENV}/bin/streamlit", "run", f"{APP}/{name}", "--server.address", "0.0.0.0", "--server.port", PORT,
+                    "--server.headless", "true"], f"Streamlit app {name}"
+    return None
+
+
 def entry_point(tree: Path, pyproject: dict, installs_project: bool, deps: set[str],
                 process: str | None = None) -> tuple[list[str] | None, str, bool]:
     """(command, why, collectstatic), in order: Procfile web: (or the `process` asked for), the project's
-    scripts, Django, a script file with a main block, a WSGI/ASGI object served by the server its dependencies bring."""
+    scripts, a Streamlit app, Django, a script file with a main block, a WSGI/ASGI object served by the server its dependencies bring."""
     scripts = scripts_of(pyproject)
     installed = set(scripts) if installs_project else set()
     words = procfile_command(tree, process)
     if words:
-        return [resolve_command(words[0], installed), *words[1:]], f"Procfile {process or 'web'}:", collects_static(tree)
+        return each_command(words, lambda word: resolve_command(word, installed)), f"Procfile {process or 'web'}:", collects_static(tree)
     if scripts:
         name = chosen_script(scripts, pyproject)
         table = "[project.scripts]" if pyproject.get("project", {}).get("scripts") else "[tool.poetry.scripts]"
         return [resolve_command(name, installed)], f"{table} {name}", False
+    app = streamlit(tree, deps)
+    if app:
+        return (*app, False)
     found = django(tree, deps)
     if found:
         return found

@@ -328,6 +328,14 @@ class Container:
         self.stop()
 
 
+def seconds_to_stop(container: Container) -> float:
+    """Send the container SIGTERM through runc; how long it took to end."""
+    started = time.monotonic()
+    subprocess.run(["runc", "kill", container.id, "TERM"], check=True, timeout=10)
+    container.proc.wait(timeout=5)
+    return time.monotonic() - started
+
+
 def start_image(src, *, args=None, env=None, tls_verify=False, creds=None, cert_dir=None,
                 wait_for_port=None, timeout=15) -> Container:
     """Start image src in the background (host network); optionally wait for a TCP port."""

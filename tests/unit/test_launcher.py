@@ -54,3 +54,29 @@ def test_as_pid_1_it_forwards_sigterm_and_returns_the_apps_status(launcher, tmp_
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_steps_run_before_the_app_and_a_failed_and_step_stops_it(launcher):
+    def launch(*args):
+        return subprocess.run([str(launcher), *args], capture_output=True, text=True, timeout=10, env={"PORT": "8080"})
+    ran = launch("--s2i-then=2", "/bin/echo", "$PORT", "--s2i-then=1", "/bin/false", "--s2i-and=2", "/bin/echo", "two", "/bin/echo", "app")
+    assert (ran.returncode, ran.stdout) == (0, "8080\ntwo\napp\n")  # `;` goes on after a failure
+    stopped = launch("--s2i-and=3", "/bin/sh", "-c", "exit 4", "/bin/echo", "app")
+    assert (stopped.returncode, stopped.stdout) == (4, "")  # `&&` does not
+
+
+def test_sigterm_during_a_step_stops_the_steps_and_the_app_never_starts(launcher, tmp_path):
+    ready = tmp_path / "ready"
+    step = f'trap "exit 5" TERM; touch {ready}; sleep 60 & wait'
+    process = subprocess.Popen(["unshare", "--fork", "--pid", "--mount-proc", str(launcher), "--s2i-then=3", "sh", "-c", step,
+                                "/bin/echo", "app"], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid_1 = int(subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True, timeout=5).stdout.split()[0])
+        os.kill(pid_1, signal.SIGTERM)
+        assert process.wait(timeout=5) == 5 and process.stdout.read() == ""
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

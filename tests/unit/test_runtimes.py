@@ -79,7 +79,8 @@ STACKS = [stack("debian-bookworm", ("1.19", "1.23"), ("3.11",)), stack("debian-t
 
 def test_the_default_stack_serves_an_app_that_asks_nothing_or_what_it_has():
     """debian-trixie, the newest Debian stable, is the default: bookworm only serves what trixie has not."""
-    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.13", "debian-trixie", "no version asked; what stack debian-trixie has")
+    assert choose("python", None, STACKS, None) == RuntimeChoice("python", "3.13", "debian-trixie", "no version asked; what stack debian-trixie has",
+                                                                 (("3.11", "debian-bookworm"),))
     choice = choose("go", Wanted("go", ">=1.22", "go.mod (go 1.22)"), STACKS, None)
     assert (choice.version, choice.stack) == ("1.24", "debian-trixie")
     assert choice.step_input() == {"language": "go", "version": "1.24", "bin": "/usr/lib/go-1.24/bin"}
@@ -91,6 +92,14 @@ def test_a_version_only_another_stack_has_moves_to_it_and_says_why():
     choice = choose("go", Wanted("go", "<1.24", "s2i.toml build.go-version"), STACKS, None)
     assert (choice.version, choice.stack) == ("1.23", "debian-bookworm")
     assert choose("python", None, STACKS, "debian-bookworm").stack == "debian-bookworm"  # still there when named
+
+
+def test_the_other_versions_the_ask_allows_reach_the_python_step():
+    assert choose("python", None, STACKS, None).step_input() == {
+        "language": "python", "version": "3.13", "others": [["3.11", "debian-bookworm"]]}
+    assert choose("python", Wanted("python", ">=3.12", "pyproject.toml requires-python"), STACKS, None).others == ()
+    assert choose("python", None, STACKS, "debian-trixie").others == ()  # a named stack: only its own
+    assert "others" not in choose("go", None, STACKS, None).step_input()
 
 
 def test_unsatisfiable_names_the_ask_the_offers_and_the_setting():

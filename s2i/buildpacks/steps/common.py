@@ -28,15 +28,31 @@ def layer_path(layer: str, image_path: str) -> str:
     return os.path.join(OUT, "layers", layer, image_path.lstrip("/"))
 
 
+STEP_MARKERS = ("--s2i-then=", "--s2i-and=")  # the launcher's: run the next N words first (`;`, `&&` in a Procfile)
+
+
+def each_command(words: list[str], change) -> list[str]:
+    """`change` applied to the first word of each command in launcher words: the steps' and the app's."""
+    out, index = [], 0
+    while index < len(words):
+        word, count = words[index], words[index].partition("=")[2]
+        if not (word.startswith(STEP_MARKERS) and count.isdigit() and index + 1 < len(words)):
+            return out + [change(word), *words[index + 1:]]
+        out += [word, change(words[index + 1]), *words[index + 2:index + 1 + int(count)]]
+        index += 1 + int(count)
+    return out
+
+
 def program_command(words: list[str], program: str, workdir: str) -> list[str]:
     """A Procfile command for a built program: its name, or a relative path ending in it (Heroku's
     `bin/NAME`), is the program in workdir; another relative path is a file under workdir."""
-    first = words[0]
-    if not first.startswith("/") and os.path.basename(first) == program:
-        first = os.path.join(workdir, program)
-    elif "/" in first and not first.startswith("/"):
-        first = os.path.normpath(os.path.join(workdir, first))
-    return [first, *words[1:]]
+    def where(first: str) -> str:
+        if not first.startswith("/") and os.path.basename(first) == program:
+            return os.path.join(workdir, program)
+        if "/" in first and not first.startswith("/"):
+            return os.path.normpath(os.path.join(workdir, first))
+        return first
+    return each_command(words, where)
 
 
 def keep_files(files: list[str], workdir: str) -> None:

@@ -72,35 +72,62 @@ static int status_of(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int main(int argc, char **argv) {
-    if (argc < 2) { say("usage: s2i-launch COMMAND [ARGS...]", 0, 0); return 2; }
-    char **args = calloc((size_t)argc, sizeof *args);
-    if (!args) return 127;
-    for (int i = 1; i < argc; i++) args[i - 1] = expand(argv[i]);
-    if (getpid() != 1) {
-        execvp(args[0], args);
-        say("cannot run ", args[0], errno == ENOENT ? ": not found" : ": not executable");
-        return 127;
-    }
-    /* Blocked signals reach PID 1 even without handlers; sigwait takes them one at a time. */
-    sigset_t all, previous;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &previous);
+static int stopping; /* a SIGTERM or SIGINT came: no further step starts */
+
+/* Runs args with every signal forwarded to it, reaping whatever else ends, until it exits: its status. */
+static int supervise(char **args, sigset_t *all, sigset_t *previous) {
     pid_t app = fork();
     if (app < 0) { say("cannot fork", 0, 0); return 127; }
     if (app == 0) {
-        sigprocmask(SIG_SETMASK, &previous, 0);
+        sigprocmask(SIG_SETMASK, previous, 0);
         execvp(args[0], args);
         say("cannot run ", args[0], errno == ENOENT ? ": not found" : ": not executable");
         _exit(127);
     }
     for (;;) {
         int sig = 0;
-        if (sigwait(&all, &sig) != 0) continue;
-        if (sig != SIGCHLD) { kill(app, sig); continue; }
+        if (sigwait(all, &sig) != 0) continue;
+        if (sig != SIGCHLD) { stopping |= sig == SIGTERM || sig == SIGINT; kill(app, sig); continue; }
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
             if (pid == app) return status_of(status);
     }
+}
+
+/* `--s2i-then=N` / `--s2i-and=N` (a Procfile's `;` / `&&`): the next N words are a step run before the rest. */
+static int step_words(const char *word, int *and_then) {
+    const char *count = 0;
+    if (strncmp(word, "--s2i-then=", 11) == 0) { count = word + 11; *and_then = 0; }
+    else if (strncmp(word, "--s2i-and=", 10) == 0) { count = word + 10; *and_then = 1; }
+    int n = 0;
+    for (; count && *count >= '0' && *count <= '9' && n < 100000; count++) n = n * 10 + (*count - '0');
+    return count && !*count ? n : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { say("usage: s2i-launch [--s2i-then=N|--s2i-and=N STEP...] COMMAND [ARGS...]", 0, 0); return 2; }
+    char **args = calloc((size_t)argc, sizeof *args);
+    if (!args) return 127;
+    for (int i = 1; i < argc; i++) args[i - 1] = expand(argv[i]);
+    /* Blocked signals reach PID 1 even without handlers; sigwait takes them one at a time. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &previous);
+    int at = 0, count = argc - 1, and_then, n;
+    while ((n = step_words(args[at], &and_then)) && at + 1 + n < count) {
+        char *after = args[at + 1 + n];
+        args[at + 1 + n] = 0;
+        int status = supervise(args + at + 1, &all, &previous);
+        args[at + 1 + n] = after;
+        if (stopping || (and_then && status != 0)) return status;
+        at += 1 + n;
+    }
+    if (getpid() != 1) {
+        sigprocmask(SIG_SETMASK, &previous, 0);
+        execvp(args[at], args + at);
+        say("cannot run ", args[at], errno == ENOENT ? ": not found" : ": not executable");
+        return 127;
+    }
+    return supervise(args + at, &all, &previous);
 }

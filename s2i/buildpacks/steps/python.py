@@ -8,6 +8,8 @@ import glob
 import importlib.util
 import os
 import py_compile
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,9 @@ from . import common, python_cross
 PY = "/usr/bin/python3"
 UV_TOOL = "/s2i/cache/uv-tool"  # uv from pip, for a uv.lock when the stack pins no uv
 UV = "/s2i/tools/uv/uv"  # the stack's pinned uv (s2i.build.tools), read-only
+# uv's line naming a distribution whose source build failed, or that has no wheel for this CPython and no source
+NO_WHEEL = re.compile(r"Failed to build `([^`]+)`|Because (\S+) has no wheels with a matching Python ABI tag")
+NO_STATIC_ROOT = re.compile(r"(ImproperlyConfigured): You're using the staticfiles app without having set the STATIC_ROOT")
 PIP_TO_UV = (("PIP_INDEX_URL", "UV_INDEX_URL"), ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"), ("PIP_TRUSTED_HOST", "UV_INSECURE_HOST"))
 
 
@@ -73,19 +78,68 @@ def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
     return ["-r", file, *(["--require-hashes"] if hashed(file) else [])] if file else ["--", *lines]
 
 
-def uv_install(venv: str, file: str | None, lines: list[str]) -> bool:
+def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[int, re.Match | None]:
+    """Echo and run, the output passed through: (the status, the first match of `pattern` in a line)."""
+    print("$ " + shlex.join(argv), flush=True)
+    seen = None
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            found = pattern.search(line)
+            seen = seen or found
+    sys.stdout.flush()
+    return proc.returncode, seen
+
+
+def uv_run(argv: list[str], env: dict) -> tuple[int, tuple[str, bool] | None]:
+    """uv's status, and the distribution it found no wheel for (and whether it tried its source)."""
+    code, found = watched(argv, "/workspace", env, NO_WHEEL)
+    return code, found and ((found.group(1) or found.group(2)).split(" @ ")[0], bool(found.group(1)))
+
+
+def collect_static(venv: str, app: str) -> None:
+    """`collectstatic`, chosen because the settings mention STATIC_ROOT; when they set it only for another
+    environment (`if not DEBUG:`), Django says so and the build goes on without collecting."""
+    print("collecting Django's static files (the settings set STATIC_ROOT)", flush=True)
+    code, unset = watched([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], app,
+                          dict(os.environ, PYTHONPATH=app), NO_STATIC_ROOT)
+    if code and unset:
+        print("collectstatic: STATIC_ROOT is not set with the build's environment (the settings set it conditionally): "
+              "static files not collected", flush=True)
+    elif code:
+        sys.exit(code)
+
+
+def no_wheel(failed: tuple[str, bool], others: list) -> common.StepError:
+    """A source build that failed: pip would build the same source and fail the same way, so the fix is named now;
+    `others` are the [version, stack] pairs the stacks offer besides this CPython, newest first."""
+    (distribution, built), version = failed, "{}.{}".format(*sys.version_info[:2])
+    other = others[0][0] if others else ""
+    python = (f'set build.python-version = "{other}" in s2i.toml (stack {others[0][1]}) if it has a cp{other.replace(".", "")} wheel'
+              if others else "ask for a Python it has wheels for")
+    return common.StepError(
+        f"error: {distribution} has no wheel for CPython {version}"
+        + (" and building it from source failed (its output is above)" if built else " and no source to build") +
+        f": require a version with a cp{version.replace('.', '')} wheel, "
+        + ("add the Debian packages its build needs with [build] packages, " if built else "") + f"or {python}")
+
+
+def uv_install(venv: str, file: str | None, lines: list[str], others: list) -> bool:
     """`uv pip install` of the app's requirements file (or of the lines s2i read from a lock, given as arguments: a
     path such as "." stays relative to /workspace) into the venv; False (the venv made afresh) when uv failed."""
-    code = common.attempt([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], cwd="/workspace", env=uv_env())
+    code, failed = uv_run([UV, "pip", "install", "--python", f"{venv}/bin/python", *uv_wanted(file, lines)], uv_env())
     drop_uv_lock(venv)
     if code == 0:
         return True
+    if failed:
+        raise no_wheel(failed, others)
     print(f"uv failed (exit {code}): installing with pip instead", flush=True)
     common.run([PY, "-m", "venv", "--clear", venv])  # what uv may have half-installed goes
     return False
 
 
-def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> None:
+def install_dependencies(deps: dict, venv: str, cross: dict | None = None, others: tuple = ()) -> None:
     """Into the venv: with uv, pip where the stack pins none; another architecture's wheels only with the stack's uv."""
     uv = uv_runs()
     if cross and not uv:
@@ -101,14 +155,17 @@ def install_dependencies(deps: dict, venv: str, cross: dict | None = None) -> No
                     "--format", "requirements-txt", "-o", "/tmp/requirements.txt"], cwd="/workspace", env=lock_env)
         if cross:
             return python_cross.install(UV, venv, ["-r", "/tmp/requirements.txt"], cross, uv_env())
-        common.run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"],
-                   cwd="/workspace", env=lock_env)
+        code, failed = uv_run([tool, "pip", "install", "--python", f"{venv}/bin/python", "-r", "/tmp/requirements.txt"], lock_env)
         drop_uv_lock(venv)
+        if failed:
+            raise no_wheel(failed, others)
+        if code:
+            sys.exit(code)
         return
     requirements = deps.get("requirements_file")
     if cross and (requirements or deps["requirements"]):
         return python_cross.install(UV, venv, uv_wanted(requirements, deps["requirements"]), cross, uv_env())
-    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"])):
+    if not (requirements or deps["requirements"]) or (uv and uv_install(venv, requirements, deps["requirements"], others)):
         return
     if not requirements:
         requirements = "/tmp/requirements.txt"
@@ -209,7 +266,7 @@ def build(step: dict) -> None:
         make_venv(venv, uv_runs())
         seeded = distributions(venv)
         print(f"venv seeded as python -m venv does: {' '.join(seeded)}", flush=True)
-        install_dependencies(step["deps"], venv, step.get("cross"))
+        install_dependencies(step["deps"], venv, step.get("cross"), step.get("runtime", {}).get("others", ()))
         if step.get("cross"):
             python_cross.check_tree(venv, venv, step["cross"])
         record_versions(venv, seeded)
@@ -228,9 +285,7 @@ def build(step: dict) -> None:
         venv_env = dict(os.environ, PATH=f"{venv}/bin:{os.environ['PATH']}", VIRTUAL_ENV=venv, PYTHONPATH=app)
         common.run_commands(step, app, venv_env)
     if step.get("collectstatic"):
-        print("collecting Django's static files (STATIC_ROOT is set)", flush=True)
-        common.run([f"{venv}/bin/python", "manage.py", "collectstatic", "--noinput"], cwd=app,
-                   env=dict(os.environ, PYTHONPATH=app))
+        collect_static(venv, app)
     compile_app(app, step["app"])
     launch = step["launch"]
     if "entrypoint" in launch:

@@ -1,0 +1,4 @@
+import oldext
+
+if __name__ == "__main__":
+    print(oldext.version())

@@ -1,0 +1,3 @@
+from setuptools import Extension, setup
+
+setup(name="oldext", version="1.0", ext_modules=[Extension("oldext", ["oldext.c"], libraries=["yaml"])])

@@ -1,0 +1,1 @@
+"""Not the app: Streamlit Community Cloud's default main file is streamlit_app.py."""

@@ -1,0 +1,3 @@
+import streamlit
+
+print("hello from a Streamlit script")
