@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
+import subprocess
+import sys
 
 from . import common
 
 SEED = "/s2i/seed/go-build"  # the standard library, compiled once per builder and Go (see Buildpack.cache_seed)
+# how go reports a module it could not fetch: `main.go:8:2: MOD@VER: Get "https://HOST/...": dial tcp: ...: no such host`
+FETCH_FAILED = re.compile(r'(?P<module>[^\s:]+@v[^\s:]+): (?:[^"]*: )?Get "https?://(?P<host>[^/"]+)[^"]*": (?P<why>.+)')
+LOOKUP_OFF = re.compile(r"(?P<module>[^\s:]+@v[^\s:]+): module lookup disabled by GOPROXY=(?P<why>off)")
+# static against glibc: netgo and osusergo keep the resolver and user lookups in Go, so no NSS module is needed at run time
+CGO_TAGS = ("netgo", "osusergo")
+CGO_LDFLAGS = "-linkmode=external -extldflags=-static"
 
 
 def seed_cache() -> None:
@@ -16,6 +26,66 @@ def seed_cache() -> None:
     if os.path.isdir(SEED) and cache and not os.path.isdir(cache):
         shutil.copytree(SEED, cache, symlinks=True)
         print("go build cache seeded with the precompiled standard library", flush=True)
+
+
+def unfetched_module(line: str) -> str | None:
+    """The one-line failure for go's output line saying it could not download a module, else None."""
+    found = FETCH_FAILED.search(line) or LOOKUP_OFF.search(line)
+    if not found:
+        return None
+    where = f"from {found['host']} " if "host" in found.groupdict() else ""
+    why = found["why"].rsplit(": ", 1)[-1].strip()
+    return (f"error: go could not download {found['module']} {where}({'GOPROXY=off' if why == 'off' else why}): "
+            "vendor the dependencies (go mod vendor, commit vendor/) or set GOPROXY to a proxy the build can reach")
+
+
+def cgo_packages(flags: list[str], package: str, cwd: str) -> list[str]:
+    """The app's packages and modules that use cgo (`import "C"`): built without it they get a stub or fail at run time."""
+    tags = [flag for flag in flags if flag.startswith("-tags=")]
+    argv = ["go", "list", "-deps", *tags, "-f", "{{if and (not .Standard) .CgoFiles}}{{.ImportPath}}{{end}}", package]
+    listed = subprocess.run(argv, cwd=cwd, env=dict(os.environ, CGO_ENABLED="1"), capture_output=True, text=True)
+    return listed.stdout.split() if listed.returncode == 0 else []  # go build reports what stopped go list
+
+
+def with_cgo(flags: list[str]) -> list[str]:
+    """The build's flags for a static cgo program: netgo and osusergo added to the tags, glibc linked in."""
+    tags = [tag for flag in flags if flag.startswith("-tags=") for tag in flag[len("-tags="):].split(",") if tag]
+    rest = [flag for flag in flags if not flag.startswith("-tags=")]
+    linked = [f"{flag} {CGO_LDFLAGS}" if flag.startswith("-ldflags=") else flag for flag in rest]
+    return [f"-tags={','.join(dict.fromkeys([*tags, *CGO_TAGS]))}", *linked]
+
+
+def go_build(argv: list[str], cwd: str) -> None:
+    """Echo and run `go build`, streaming its output; a module it could not download ends the step with one line."""
+    print("$ " + shlex.join(argv), flush=True)
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    failure = None
+    for line in process.stdout:
+        sys.stdout.write(line)
+        failure = failure or unfetched_module(line)
+    code = process.wait()
+    sys.stdout.flush()
+    if code != 0 and failure:
+        raise common.StepError(failure)
+    if code != 0:
+        sys.exit(code)
+
+
+def gopath_tree(import_path: str) -> str:
+    """A repo from before modules, copied to where GOPATH mode looks for it; go build then reads its vendor/."""
+    source = f"/tmp/gopath/src/{import_path}"
+    shutil.copytree("/workspace", source, symlinks=True)
+    os.environ.update(GOPATH="/tmp/gopath", GO111MODULE="off", PWD=source)
+    print(f"no go.mod: GOPATH mode at $GOPATH/src/{import_path}, as Go built it before modules", flush=True)
+    return source
+
+
+def is_program(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def build(step: dict) -> None:
@@ -27,8 +97,18 @@ def build(step: dict) -> None:
     if step["init_module"]:  # a main package without go.mod, as Go before modules built it
         common.run(["go", "mod", "init", step["init_module"]], cwd="/workspace")
     common.run_commands(step, "/workspace")
-    print(f"go build {step['package']} -> {step['binary']}", flush=True)
-    common.run(["go", "build", *step["flags"], "-o", output, step["package"]], cwd="/workspace")
+    cwd = gopath_tree(step["gopath"]) if step.get("gopath") else "/workspace"
+    flags = step["flags"]
+    cgo = cgo_packages(flags, step["package"], cwd) if os.environ.get("CGO_ENABLED") == "0" else []
+    if cgo:
+        os.environ["CGO_ENABLED"], flags = "1", with_cgo(flags)
+        print(f"cgo: {', '.join(cgo[:3])} use{'s' if len(cgo) == 1 else ''} cgo: CGO_ENABLED=1, linked statically against glibc "
+              f"(tags {', '.join(CGO_TAGS)})", flush=True)
+    print(f"go build {step['package']} -> {step['binary']} ({step['why']})", flush=True)
+    go_build(["go", "build", *flags, "-o", output, step["package"]], cwd)
+    if not is_program(output):  # go build -o of a library package succeeds and writes the package's archive
+        raise common.StepError(f"error: go build {step['package']} made no program: it is not a main package; "
+                               'name the one to build in s2i.toml: [build] main = "./cmd/NAME"')
     common.keep_files(step["assets"], step["launch"]["workdir"])
     common.write_json(f"{common.OUT}/launch.json", step["launch"])
 
