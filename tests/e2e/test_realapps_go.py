@@ -75,3 +75,25 @@ def test_a_go_workspace_without_a_root_module_builds_its_one_main_package(builde
     assert "go build ./api -> /app/api (the only main package in the go.work modules)" in result.stderr
     ran = run_image(f"docker://{reference}")
     assert (ran.returncode, ran.stdout) == (0, "hello from the workspace\n"), ran.stderr
+
+
+def test_a_stale_vendor_directory_is_one_line_naming_go_mod_vendor(builder, registry, tmp_path):
+    result = builder("build", app_copy(tmp_path, APPS / "go-stale-vendor"), f"{registry.host}/stale:1", "--network", "none")
+    assert result.returncode == EXIT_BUILD, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "s2i: error: build go failed (exit 1): s2i: error: go: vendor/modules.txt does not match go.mod "
+        "(github.com/google/uuid@v1.6.0: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt): "
+        "run go mod vendor and commit vendor/, or delete vendor/ so the build downloads the modules (see the build output above)")
+    assert registry.manifest_tags("stale") == set()
+
+
+def test_a_toolchain_line_newer_than_any_stack_builds_with_the_newest_go(builder, tmp_path):
+    # go.mod written by a developer's newer Go: the go line is the minimum; GOTOOLCHAIN=local never fetches the toolchain
+    app = tmp_path / "newer"
+    app.mkdir()
+    (app / "go.mod").write_text("module example.com/newer\n\ngo 1.25.0\n\ntoolchain go1.28.1\n")
+    (app / "main.go").write_text("package main\n\nfunc main() {}\n")
+    result = builder("detect", app)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ("runtime: go 1.26 on stack debian-trixie: go.mod (go 1.25.0, toolchain go1.28.1) "
+                                              "asks go >=1.25; the newest that meets it")

@@ -7,7 +7,7 @@ import pytest
 from s2i.buildpacks import get_buildpack
 from s2i.buildpacks import go as go_buildpack
 from s2i.buildpacks.go_main import find_main
-from s2i.buildpacks.steps.go import unfetched_module
+from s2i.buildpacks.steps.go import failure, unfetched_module
 from s2i.errors import UsageError
 
 GO = get_buildpack("go")
@@ -102,3 +102,13 @@ def test_a_go_workspace_is_go_and_its_modules_hold_the_main_package(tmp_path):
     decision = GO.decide(app, {})
     assert (decision["package"], decision["binary"], decision["gopath"], decision["init_module"]) == ("./svc/cmd/api", "/app/api", "", "")
     assert go_buildpack.wanted_go(app, {}).spec == ">=1.23"
+
+
+def test_a_stale_vendor_directory_is_named_with_the_fix():
+    output = ["go: inconsistent vendoring in /workspace:\n",
+              "\tgithub.com/a/b@v1.2.0: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt\n",
+              "\n", "\tTo sync the vendor directory, run:\n", "\t\tgo mod vendor\n"]
+    assert failure(output) == ("error: go: vendor/modules.txt does not match go.mod (github.com/a/b@v1.2.0: is explicitly required "
+                               "in go.mod, but not marked as explicit in vendor/modules.txt): run go mod vendor and commit vendor/, "
+                               "or delete vendor/ so the build downloads the modules")
+    assert failure(["main.go:3:2: undefined: x\n"]) is None

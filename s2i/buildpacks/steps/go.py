@@ -39,6 +39,19 @@ def unfetched_module(line: str) -> str | None:
             "vendor the dependencies (go mod vendor, commit vendor/) or set GOPROXY to a proxy the build can reach")
 
 
+def failure(lines: list[str]) -> str | None:
+    """What a failed go build's output says the user can fix, in one line: a module go could not download, or a
+    vendor/ that no longer matches go.mod (go's own summary ends with `go mod vendor` on a line of its own)."""
+    for number, line in enumerate(lines):
+        if "inconsistent vendoring" in line:
+            detail = next((later.strip() for later in lines[number + 1:] if later.strip()), "")
+            return (f"error: go: vendor/modules.txt does not match go.mod ({detail}): run go mod vendor and commit vendor/, "
+                    "or delete vendor/ so the build downloads the modules")
+        if unfetched_module(line):
+            return unfetched_module(line)
+    return None
+
+
 def cgo_packages(flags: list[str], package: str, cwd: str) -> list[str]:
     """The app's packages and modules that use cgo (`import "C"`): built without it they get a stub or fail at run time."""
     tags = [flag for flag in flags if flag.startswith("-tags=")]
@@ -56,17 +69,18 @@ def with_cgo(flags: list[str]) -> list[str]:
 
 
 def go_build(argv: list[str], cwd: str) -> None:
-    """Echo and run `go build`, streaming its output; a module it could not download ends the step with one line."""
+    """Echo and run `go build`, streaming its output; a failure the user can fix ends the step with one line."""
     print("$ " + shlex.join(argv), flush=True)
     process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
-    failure = None
+    lines: list[str] = []
     for line in process.stdout:
         sys.stdout.write(line)
-        failure = failure or unfetched_module(line)
+        if len(lines) < 2000:
+            lines.append(line)
     code = process.wait()
     sys.stdout.flush()
-    if code != 0 and failure:
-        raise common.StepError(failure)
+    if code != 0 and failure(lines):
+        raise common.StepError(failure(lines))
     if code != 0:
         sys.exit(code)
 
