@@ -68,7 +68,7 @@ def decide(tree: Path, settings: dict) -> dict:
     procfile = procfile_command(tree, settings.get("process"))
     return {
         "package": main,
-        "why": why,
+        "explain": f"builds {main} -> /app/{name} ({why})",
         # no -mod=vendor: Go itself uses vendor/ when go.mod says go >= 1.14 and vendor/modules.txt agrees
         "flags": [*tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
         "init_module": "" if (tree / "go.mod").is_file() or (tree / "go.work").is_file() or gopath else name,

@@ -28,7 +28,7 @@ def test_the_only_main_package_of_a_service_layout_is_built_and_serves_on_port(b
     # like ardanlabs/service: no root main (only a `//go:build ignore` generator), no cmd/, one main under api/services/
     result = builder("build", app_copy(tmp_path, APPS / "go-services"), f"{registry.host}/services:1")
     reference = built(result)
-    assert "go build ./api/services/greeter -> /app/greeter (the only main package in the module)" in result.stderr
+    assert "go builds ./api/services/greeter -> /app/greeter (the only main package in the module)" in result.stderr
     with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
         assert http_get("http://127.0.0.1:8080/") == "hello from greeter on port 8080\n"
     with start_image(f"docker://{reference}", env={"PORT": "9393"}, wait_for_port=9393, timeout=30):
@@ -72,7 +72,7 @@ def test_a_go_workspace_without_a_root_module_builds_its_one_main_package(builde
     reference = built(result)
     assert "s2i: detected go: found go.work" in result.stderr
     assert "runtime: go 1.26 on stack debian-trixie: go.work (go 1.22) asks go >=1.22" in result.stderr
-    assert "go build ./api -> /app/api (the only main package in the go.work modules)" in result.stderr
+    assert "go builds ./api -> /app/api (the only main package in the go.work modules)" in result.stderr
     ran = run_image(f"docker://{reference}")
     assert (ran.returncode, ran.stdout) == (0, "hello from the workspace\n"), ran.stderr
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from s2i.build.pipeline import detect_app
 from s2i.buildpacks import get_buildpack
 from s2i.buildpacks import go as go_buildpack
 from s2i.buildpacks.go_main import find_main
@@ -33,8 +34,8 @@ def test_the_only_main_package_anywhere_in_the_module(tmp_path):
                           "vendor/example.com/tool/main.go": "package main\n", "testdata/x/main.go": "package main\n",
                           "_old/main.go": "package main\n", "tools/go.mod": "module tools\n", "tools/main.go": "package main\n"})
     decision = GO.decide(app, {})
-    assert (decision["package"], decision["binary"], decision["why"]) == (
-        "./api/services/sales", "/app/sales", "the only main package in the module")
+    assert (decision["package"], decision["binary"], decision["explain"]) == (
+        "./api/services/sales", "/app/sales", "builds ./api/services/sales -> /app/sales (the only main package in the module)")
 
 
 def test_several_main_packages_are_listed_with_the_setting(tmp_path):
@@ -43,7 +44,7 @@ def test_several_main_packages_are_listed_with_the_setting(tmp_path):
         GO.decide(app, {})
     assert caught.value.message == "go: no main package at the root and 2 in the module (./api/auth, ./api/sales)"
     assert caught.value.hint == 'name one in s2i.toml: [build] main = "./api/auth"'
-    assert GO.decide(app, {"main": "./api/sales"})["why"] == "s2i.toml build.main"
+    assert GO.decide(app, {"main": "./api/sales"})["explain"] == "builds ./api/sales -> /app/sales (s2i.toml build.main)"
 
 
 def test_of_several_commands_the_one_named_like_the_module_wins(tmp_path):
@@ -112,3 +113,13 @@ def test_a_stale_vendor_directory_is_named_with_the_fix():
                                "in go.mod, but not marked as explicit in vendor/modules.txt): run go mod vendor and commit vendor/, "
                                "or delete vendor/ so the build downloads the modules")
     assert failure(["main.go:3:2: undefined: x\n"]) is None
+
+
+def test_s2i_detect_says_which_main_package_and_why_or_why_it_cannot_choose(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module example.com/svc\n", "cmd/api/main.go": "package main\n"})
+    detection, _ = detect_app(app, None)
+    assert detection.reasons == ("found go.mod", "builds ./cmd/api -> /app/api (the only main package under cmd/)")
+    tree(tmp_path, {"cmd/worker/main.go": "package main\n"})
+    detection, _ = detect_app(app, None)
+    assert detection.reasons[-1] == ("cannot choose what to build: go: no main package at the root and 2 under cmd/ "
+                                     '(./cmd/api, ./cmd/worker) (name one in s2i.toml: [build] main = "./cmd/api")')

@@ -118,7 +118,7 @@ def build(step: dict) -> None:
         os.environ["CGO_ENABLED"], flags = "1", with_cgo(flags)
         print(f"cgo: {', '.join(cgo[:3])} use{'s' if len(cgo) == 1 else ''} cgo: CGO_ENABLED=1, linked statically against glibc "
               f"(tags {', '.join(CGO_TAGS)})", flush=True)
-    print(f"go build {step['package']} -> {step['binary']} ({step['why']})", flush=True)
+    print(f"go {step['explain']}", flush=True)
     go_build(["go", "build", *flags, "-o", output, step["package"]], cwd)
     if not is_program(output):  # go build -o of a library package succeeds and writes the package's archive
         raise common.StepError(f"error: go build {step['package']} made no program: it is not a main package; "
