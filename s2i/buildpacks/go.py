@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from s2i.buildpacks.base import Buildpack, Setting, SourceRule, procfile_command, program_files, read_text
+from s2i.buildpacks.go_embed import embedded_files
 from s2i.buildpacks.go_main import find_main, gopath_import_path
 from s2i.buildpacks.steps.common import program_command
 from s2i.buildpacks.versions import Wanted, version_tuple
@@ -60,6 +61,12 @@ def wanted_go(tree: Path, settings: dict) -> Wanted | None:
     return Wanted("go", f">={floor}", f"{manifest} ({', '.join(said)})") if floor else None
 
 
+def run_time_files(tree: Path, assets: list[str] | None) -> list[str]:
+    """The files kept beside the program: `[build] assets` as given, else the usual web-app files it does not embed."""
+    kept = program_files(tree, assets, ASSET_DIRS, ASSET_FILES)
+    return kept if assets is not None else sorted(set(kept) - embedded_files(tree))
+
+
 def decide(tree: Path, settings: dict) -> dict:
     main, why = (check_main(settings["main"]), "s2i.toml build.main") if "main" in settings else find_main(tree, module_name(tree))
     gopath = "" if (tree / "go.mod").is_file() or (tree / "go.work").is_file() else gopath_import_path(tree)
@@ -73,7 +80,7 @@ def decide(tree: Path, settings: dict) -> dict:
         "flags": [*tags, "-trimpath", "-buildvcs=false", f"-ldflags={LDFLAGS}"],
         "init_module": "" if (tree / "go.mod").is_file() or (tree / "go.work").is_file() or gopath else name,
         "gopath": gopath,  # a repo from before modules: built in GOPATH mode at this import path, with its vendor/
-        "assets": program_files(tree, settings.get("assets"), ASSET_DIRS, ASSET_FILES),
+        "assets": run_time_files(tree, settings.get("assets")),
         "binary": f"/app/{name}",
         "launch": {"entrypoint": program_command(procfile, name, "/app") if procfile else [f"/app/{name}"], "workdir": "/app"},
     }

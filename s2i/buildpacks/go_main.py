@@ -8,6 +8,7 @@ from pathlib import Path
 
 from s2i.buildpacks.base import read_text
 from s2i.errors import UsageError
+from s2i.files import open_regular
 
 MAIN_PACKAGE = re.compile(r"^package main\b", re.MULTILINE)
 # a generator or script kept beside the code (`go run gen.go`): never built with the package
@@ -17,10 +18,19 @@ MAX_GO_FILES = 20000
 HEAD_BYTES = 64 << 10  # the package clause follows the licence header and build lines
 
 
+def head(path: Path) -> str:
+    """The start of a source file, where its build lines and package clause are; '' for a link or special file."""
+    try:
+        with os.fdopen(open_regular(path), "rb") as handle:
+            return handle.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def declares_main(tree: Path, rel: str) -> bool:
     """The file is in package main and not excluded from every build by an `ignore` build line."""
-    text = read_text(tree, rel, 1 << 20) or ""
-    found = MAIN_PACKAGE.search(text[:HEAD_BYTES])
+    text = head(tree / rel)
+    found = MAIN_PACKAGE.search(text)
     return bool(found) and not IGNORED.search(text[:found.start()])
 
 

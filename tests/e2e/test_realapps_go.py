@@ -97,3 +97,15 @@ def test_a_toolchain_line_newer_than_any_stack_builds_with_the_newest_go(builder
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == ("runtime: go 1.26 on stack debian-trixie: go.mod (go 1.25.0, toolchain go1.28.1) "
                                               "asks go >=1.25; the newest that meets it")
+
+
+def test_files_the_program_embeds_are_not_kept_again_beside_it(builder, registry, tmp_path):
+    # like mccutchen/go-httpbin or mattn/nostr-relay: static/ is in the binary (embed.FS); templates/ is read from disk
+    result = builder("build", app_copy(tmp_path, APPS / "go-embed"), f"{registry.host}/embed:1")
+    reference = built(result)
+    assert "kept 1 files the program may read beside it: templates/page.tmpl" in result.stderr
+    files = builder("inspect", "--insecure-registry", registry.host, reference, "--files", "3")
+    assert [line.split()[-1] for line in files.stdout.splitlines()] == ["/app/embedded", "/app/templates/page.tmpl"], files.stderr
+    with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
+        assert http_get("http://127.0.0.1:8080/static/hello.txt") == "embedded in the binary\n"
+        assert http_get("http://127.0.0.1:8080/") == "template read from disk\n"

@@ -123,3 +123,13 @@ def test_s2i_detect_says_which_main_package_and_why_or_why_it_cannot_choose(tmp_
     detection, _ = detect_app(app, None)
     assert detection.reasons[-1] == ("cannot choose what to build: go: no main package at the root and 2 under cmd/ "
                                      '(./cmd/api, ./cmd/worker) (name one in s2i.toml: [build] main = "./cmd/api")')
+
+
+def test_embedded_files_are_not_kept_beside_the_program(tmp_path):
+    app = tree(tmp_path, {"go.mod": "module x\n", "main.go": 'package main\n\nimport "embed"\n\nvar (\n\t//go:embed static "web/a b.html"\n\tfs embed.FS\n)\n',
+                          "static/app.js": "", "static/img/logo.png": "", "web/a b.html": "", "web/other.html": "",
+                          "templates/page.tmpl": "", "gen/big.go": "//go:embed templates\n" + "//" * (1 << 20)})
+    assert GO.decide(app, {})["assets"] == ["templates/page.tmpl", "web/other.html"]  # a generated file over 1 MiB embeds nothing
+    assert GO.decide(app, {"assets": ["static/**/*"]})["assets"] == ["static/app.js", "static/img/logo.png"]  # as asked
+    (app / "main.go").write_text("package main\n\n//go:embed all:static ../outside /etc/passwd\nvar fs embed.FS\n")
+    assert GO.decide(app, {})["assets"] == ["templates/page.tmpl", "web/a b.html", "web/other.html"]
