@@ -47,6 +47,25 @@ def test_a_package_that_needs_cgo_is_built_with_it_and_runs_on_static(builder, r
     assert (ran.returncode, ran.stdout) == (0, "sum from C: 5\n"), ran.stderr
 
 
+def test_cgo_can_be_turned_off_and_its_link_failure_is_the_first_linker_error(builder, registry, tmp_path):
+    app = app_copy(tmp_path, APPS / "go-cgo")
+    (app / "s2i.toml").write_text('[build]\nenv = { CGO_ENABLED = "0" }\n')  # the app's own choice wins: the stub
+    result = builder("build", app, f"{registry.host}/nocgo:1")
+    assert "cgo:" not in result.stderr
+    assert run_image(f"docker://{built(result)}").stdout == "stub: built without cgo, this package needs cgo to work\n"
+    (app / "s2i.toml").unlink()
+    source = (app / "native" / "native_cgo.go").read_text()
+    (app / "native" / "native_cgo.go").write_text(source.replace("static int add(int a, int b) { return a + b; }",
+                                                                 "int add(int a, int b); // declared, never defined"))
+    result = builder("build", app, f"{registry.host}/brokencgo:1")
+    assert result.returncode == EXIT_BUILD
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("s2i: error: build go failed (exit 1): s2i: error: ") and "undefined reference to `add'" in last, last
+    assert last.endswith('(cgo is on for example.com/cgosum/native; [build] env = { CGO_ENABLED = "0" } builds without it) '
+                         "(see the build output above)"), last
+    assert registry.manifest_tags("brokencgo") == set()
+
+
 def test_a_library_package_named_as_main_fails_instead_of_shipping_no_program(builder, registry, tmp_path):
     app = app_copy(tmp_path, APPS / "go-services")
     (app / "s2i.toml").write_text('[build]\nmain = "."\n')  # the root holds the module's library package

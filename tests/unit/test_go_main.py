@@ -133,3 +133,12 @@ def test_embedded_files_are_not_kept_beside_the_program(tmp_path):
     assert GO.decide(app, {"assets": ["static/**/*"]})["assets"] == ["static/app.js", "static/img/logo.png"]  # as asked
     (app / "main.go").write_text("package main\n\n//go:embed all:static ../outside /etc/passwd\nvar fs embed.FS\n")
     assert GO.decide(app, {})["assets"] == ["templates/page.tmpl", "web/a b.html", "web/other.html"]
+
+
+def test_the_build_env_the_app_sets_reaches_the_step_by_name():
+    from s2i.build.config import AppConfig
+    from s2i.build.plan import make_plan
+    from tests.unit.test_build_plan import STACK
+    plan = make_plan(GO, (), AppConfig(build_env=(("CGO_ENABLED", "0"),)), STACK, {}, 0, {}, {"package": "."})
+    assert plan.step_input["app_env"] == ["CGO_ENABLED"] and dict(plan.build_env)["CGO_ENABLED"] == "0"
+    assert "app_env" not in make_plan(GO, (), AppConfig(), STACK, {}, 0, {}, {"package": "."}).step_input

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from . import common
+from . import c_program, common
 
 SEED = "/s2i/seed/go-build"  # the standard library, compiled once per builder and Go (see Buildpack.cache_seed)
 # how go reports a module it could not fetch: `main.go:8:2: MOD@VER: Get "https://HOST/...": dial tcp: ...: no such host`
@@ -68,7 +68,20 @@ def with_cgo(flags: list[str]) -> list[str]:
     return [f"-tags={','.join(dict.fromkeys([*tags, *CGO_TAGS]))}", *linked]
 
 
-def go_build(argv: list[str], cwd: str) -> None:
+def use_cgo(step: dict, flags: list[str], cwd: str) -> tuple[list[str], str]:
+    """The flags with cgo turned on when a package needs it and the app did not set CGO_ENABLED, and the note on a failure."""
+    if "CGO_ENABLED" in step.get("app_env", ()) or os.environ.get("CGO_ENABLED") != "0":
+        return flags, ""
+    packages = cgo_packages(flags, step["package"], cwd)
+    if not packages:
+        return flags, ""
+    os.environ["CGO_ENABLED"] = "1"
+    print(f"cgo: {', '.join(packages[:3])} use{'s' if len(packages) == 1 else ''} cgo: CGO_ENABLED=1, linked statically against "
+          f"glibc (tags {', '.join(CGO_TAGS)})", flush=True)
+    return with_cgo(flags), f"cgo is on for {packages[0]}; [build] env = {{ CGO_ENABLED = \"0\" }} builds without it"
+
+
+def go_build(argv: list[str], cwd: str, cgo_note: str = "") -> None:
     """Echo and run `go build`, streaming its output; a failure the user can fix ends the step with one line."""
     print("$ " + shlex.join(argv), flush=True)
     process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -81,6 +94,8 @@ def go_build(argv: list[str], cwd: str) -> None:
     sys.stdout.flush()
     if code != 0 and failure(lines):
         raise common.StepError(failure(lines))
+    if code != 0 and cgo_note and c_program.first_error(lines):  # the C compiler's or linker's first error says more
+        raise common.StepError(f"error: {c_program.first_error(lines)} ({cgo_note})")
     if code != 0:
         sys.exit(code)
 
@@ -112,14 +127,9 @@ def build(step: dict) -> None:
         common.run(["go", "mod", "init", step["init_module"]], cwd="/workspace")
     common.run_commands(step, "/workspace")
     cwd = gopath_tree(step["gopath"]) if step.get("gopath") else "/workspace"
-    flags = step["flags"]
-    cgo = cgo_packages(flags, step["package"], cwd) if os.environ.get("CGO_ENABLED") == "0" else []
-    if cgo:
-        os.environ["CGO_ENABLED"], flags = "1", with_cgo(flags)
-        print(f"cgo: {', '.join(cgo[:3])} use{'s' if len(cgo) == 1 else ''} cgo: CGO_ENABLED=1, linked statically against glibc "
-              f"(tags {', '.join(CGO_TAGS)})", flush=True)
+    flags, cgo_note = use_cgo(step, step["flags"], cwd)
     print(f"go {step['explain']}", flush=True)
-    go_build(["go", "build", *flags, "-o", output, step["package"]], cwd)
+    go_build(["go", "build", *flags, "-o", output, step["package"]], cwd, cgo_note)
     if not is_program(output):  # go build -o of a library package succeeds and writes the package's archive
         raise common.StepError(f"error: go build {step['package']} made no program: it is not a main package; "
                                'name the one to build in s2i.toml: [build] main = "./cmd/NAME"')
