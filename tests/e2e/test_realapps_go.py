@@ -128,3 +128,18 @@ def test_files_the_program_embeds_are_not_kept_again_beside_it(builder, registry
     with start_image(f"docker://{reference}", wait_for_port=8080, timeout=30):
         assert http_get("http://127.0.0.1:8080/static/hello.txt") == "embedded in the binary\n"
         assert http_get("http://127.0.0.1:8080/") == "template read from disk\n"
+
+
+def test_an_import_without_a_module_is_one_line_naming_go_get_not_go_s_last_line(builder, registry, tmp_path):
+    # a gist-like main.go without go.mod that imports a third-party package: go's summary ended with `go get X`
+    app = tmp_path / "uuidgen"
+    app.mkdir()
+    (app / "main.go").write_text('package main\n\nimport (\n\t"fmt"\n\n\t"github.com/google/uuid"\n)\n\n'
+                                 "func main() { fmt.Println(uuid.NewString()) }\n")
+    result = builder("build", app, f"{registry.host}/uuidgen:1", "--network", "none")
+    assert result.returncode == EXIT_BUILD, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "s2i: error: build go failed (exit 1): s2i: error: go: no module in go.mod provides github.com/google/uuid (main.go:6:2): "
+        "add it with go get (or go mod tidy) and commit go.mod and go.sum (without a go.mod: go mod init NAME first) "
+        "(see the build output above)")
+    assert registry.manifest_tags("uuidgen") == set()

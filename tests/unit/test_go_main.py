@@ -142,3 +142,9 @@ def test_the_build_env_the_app_sets_reaches_the_step_by_name():
     plan = make_plan(GO, (), AppConfig(build_env=(("CGO_ENABLED", "0"),)), STACK, {}, 0, {}, {"package": "."})
     assert plan.step_input["app_env"] == ["CGO_ENABLED"] and dict(plan.build_env)["CGO_ENABLED"] == "0"
     assert "app_env" not in make_plan(GO, (), AppConfig(), STACK, {}, 0, {}, {"package": "."}).step_input
+
+
+def test_an_import_no_required_module_provides_is_named_with_the_fix():
+    output = ["main.go:6:2: no required module provides package github.com/google/uuid; to add it:\n", "\tgo get github.com/google/uuid\n"]
+    assert failure(output) == ("error: go: no module in go.mod provides github.com/google/uuid (main.go:6:2): add it with go get "
+                               "(or go mod tidy) and commit go.mod and go.sum (without a go.mod: go mod init NAME first)")

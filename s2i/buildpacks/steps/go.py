@@ -14,6 +14,7 @@ from . import c_program, common
 SEED = "/s2i/seed/go-build"  # the standard library, compiled once per builder and Go (see Buildpack.cache_seed)
 # how go reports a module it could not fetch: `main.go:8:2: MOD@VER: Get "https://HOST/...": dial tcp: ...: no such host`
 FETCH_FAILED = re.compile(r'(?P<module>[^\s:]+@v[^\s:]+): (?:[^"]*: )?Get "https?://(?P<host>[^/"]+)[^"]*": (?P<why>.+)')
+NOT_REQUIRED = re.compile(r"^(?P<where>\S+): no required module provides package (?P<package>[^\s;]+)")
 LOOKUP_OFF = re.compile(r"(?P<module>[^\s:]+@v[^\s:]+): module lookup disabled by GOPROXY=(?P<why>off)")
 # static against glibc: netgo and osusergo keep the resolver and user lookups in Go, so no NSS module is needed at run time
 CGO_TAGS = ("netgo", "osusergo")
@@ -40,8 +41,9 @@ def unfetched_module(line: str) -> str | None:
 
 
 def failure(lines: list[str]) -> str | None:
-    """What a failed go build's output says the user can fix, in one line: a module go could not download, or a
-    vendor/ that no longer matches go.mod (go's own summary ends with `go mod vendor` on a line of its own)."""
+    """What a failed go build's output says the user can fix, in one line: a module go could not download, an import
+    no required module provides, or a vendor/ that no longer matches go.mod (go's own advice is a command on a line of
+    its own: `go mod vendor`, `go get X`)."""
     for number, line in enumerate(lines):
         if "inconsistent vendoring" in line:
             detail = next((later.strip() for later in lines[number + 1:] if later.strip()), "")
@@ -49,6 +51,10 @@ def failure(lines: list[str]) -> str | None:
                     "or delete vendor/ so the build downloads the modules")
         if unfetched_module(line):
             return unfetched_module(line)
+        if NOT_REQUIRED.search(line):
+            found = NOT_REQUIRED.search(line)
+            return (f"error: go: no module in go.mod provides {found['package']} ({found['where']}): add it with "
+                    "go get (or go mod tidy) and commit go.mod and go.sum (without a go.mod: go mod init NAME first)")
     return None
 
 
