@@ -6,7 +6,7 @@ import glob
 import os
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from s2i.archive.tarwriter import source_date_epoch
@@ -182,8 +182,18 @@ def detect_app(app: Path, forced: str | None) -> tuple[Detection, RuntimeChoice 
         tree.mkdir()
         filtered_source(app, tree, config)
         detection = detect(tree, forced or config.buildpack, app, "--buildpack" if forced else "s2i.toml buildpack")
-        _, runtime = choose_runtime(detection.buildpack, tree, check_settings(detection.buildpack, config.settings), config.stack)
-    return detection, runtime
+        settings = check_settings(detection.buildpack, config.settings)
+        _, runtime = choose_runtime(detection.buildpack, tree, settings, config.stack)
+        explained = explain_decision(detection, tree, decide_settings(config, settings))
+    return replace(detection, reasons=(*detection.reasons, explained)) if explained else detection, runtime
+
+
+def explain_decision(detection: Detection, tree: Path, settings: dict) -> str:
+    """What the buildpack would build and why (its decision's `explain`), or why it cannot choose yet, for `s2i detect`."""
+    try:
+        return detection.buildpack.decide(tree, settings).get("explain", "")
+    except UsageError as exc:
+        return f"cannot choose what to build: {exc.message} ({exc.hint})"
 
 
 def decide_settings(config: AppConfig, settings: dict) -> dict:

@@ -120,7 +120,7 @@ def make_plan(
         reasons=reasons,
         stack=stack.name,
         run_image=run_image,
-        step_input={**decision, "launcher": LAUNCHER, **_commands(config)},
+        step_input={**decision, "launcher": LAUNCHER, **_commands(config), **_app_env(config)},
         build_env=sandbox_env(buildpack, config, {**host_env, "SOURCE_DATE_EPOCH": str(layer_mtime)}),
         layers=(LAUNCHER_LAYER, *buildpack.layers),
         entrypoint=config.entrypoint,
@@ -135,6 +135,11 @@ def make_plan(
     )
 
 
+
+
+def _app_env(config: AppConfig) -> dict:
+    """The build env names the app set itself, so a step can tell the app's choice from the buildpack's default."""
+    return {"app_env": sorted(key for key, _ in config.build_env)} if config.build_env else {}
 
 
 def _commands(config: AppConfig) -> dict:

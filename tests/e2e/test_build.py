@@ -61,7 +61,7 @@ def http_get(url: str, timeout: float = 10) -> str:
 
 def test_detect_says_why(builder, tmp_path):
     assert builder("detect", EXAMPLES / "go-httpd").stdout.strip().splitlines() == [
-        "go: found go.mod; main.go declares package main",
+        "go: found go.mod; main.go declares package main; builds . -> /app/go-httpd (the main package at the root)",
         "runtime: go 1.26 on stack debian-trixie: go.mod (go 1.19) asks go >=1.19; the newest that meets it"]
     detection = json.loads(builder("detect", EXAMPLES / "c-hello", "--json").stdout)
     assert detection["buildpack"] == "c" and "found Makefile" in detection["reasons"]

@@ -38,7 +38,7 @@ def test_go_single_cmd_vendor_and_the_main_setting(tmp_path):
     tree(tmp_path, {"cmd/worker/main.go": "package main\n"})
     with pytest.raises(UsageError) as caught:
         GO.decide(app, {})
-    assert "2 under cmd/ (server, worker)" in caught.value.message and "[build] main" in caught.value.hint
+    assert "2 under cmd/ (./cmd/server, ./cmd/worker)" in caught.value.message and "[build] main" in caught.value.hint
     assert GO.decide(app, {"main": "cmd/worker"})["package"] == "./cmd/worker"
     with pytest.raises(UsageError):
         GO.decide(app, {"main": "-toolexec=/bin/sh"})

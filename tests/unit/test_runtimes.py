@@ -42,9 +42,13 @@ def test_an_unreadable_specifier_names_its_file():
     assert caught.value.message == "pyproject.toml requires-python: cannot read the version '>=three'"
 
 
-def test_go_reads_the_go_line_raised_by_the_toolchain_line(tmp_path):
+def test_go_reads_the_go_line_and_a_toolchain_line_is_only_a_suggestion(tmp_path):
     app = tree(tmp_path, {"go.mod": "module x\n\ngo 1.22 // minimum\n\ntoolchain go1.23.4\n"})
-    assert wanted_go(app, {}) == Wanted("go", ">=1.23", "go.mod (go 1.22, toolchain go1.23.4)")
+    assert wanted_go(app, {}) == Wanted("go", ">=1.22", "go.mod (go 1.22, toolchain go1.23.4)")
+    # written by a developer's Go newer than any stack's: GOTOOLCHAIN=local builds it with the newest a stack has
+    (tmp_path / "newer").mkdir()
+    newer = tree(tmp_path / "newer", {"go.mod": "module x\n\ngo 1.25.0\n\ntoolchain go1.28.1\n"})
+    assert wanted_go(newer, {}) == Wanted("go", ">=1.25", "go.mod (go 1.25.0, toolchain go1.28.1)")
     assert wanted_go(tree(tmp_path, {"go.mod": "module x\ngo 1.21.0\n"}), {}) == Wanted("go", ">=1.21", "go.mod (go 1.21.0)")
     assert wanted_go(app, {"go-version": "1.24"}) == Wanted("go", "1.24", "s2i.toml build.go-version")
     assert wanted_go(tree(tmp_path, {"go.mod": "module x\n"}), {}) is None
