@@ -80,6 +80,8 @@ def build_platform(shared: Shared, target: Target, context: Context, workspace: 
     tools = tool_binds(pins, store) if set(keys) - set(reusable) else ()  # fetched only for a layer built now
     # only a cold cache starts from the seed: a warm one (or one --cache brought) has what the seed holds
     seed = None if any(cache.iterdir()) else cache_seed(plan, rootfs, store.root, builder.digest + suffix, shared.log_handle, limits, options.isolation)
+    if remote:
+        remote.before_build(cache)
     output = run_build(plan, rootfs, workspace, work / "out", cache, shared.log_handle, frozenset(reusable), options.secrets,
                        options.network, limits, seed, options.isolation, tools)
     copies = {spec.name for spec in plan.layers if spec.debian_files} - set(reusable)

@@ -13,13 +13,16 @@ import json
 import os
 import tarfile
 import tempfile
+import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import zstandard
 
 from s2i.archive.layer import ZSTD_LEVEL, HashingReader, open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
+from s2i.build.cache_delta import Snapshot, changed_paths, forget_reads, freshen, snapshot, unused_files
 from s2i.build.closure import valid_scan
 from s2i.build.layers import keep_scan, kept_scan
 from s2i.build.output import META_KEYS, check_keys
@@ -35,6 +38,12 @@ from s2i.transports import Context
 
 LABEL = "io.s2i.cache"  # the entry's record in its config: kind, key and (for a layer) what its step recorded
 BUCKETS = 16  # a build cache directory is split in this many blobs, so a change re-sends a sixteenth of it
+# an imported cache's changes go out as one more blob on top of the entry's; past this many (or past a quarter of the
+# bucket blobs' bytes) the entry is written afresh in buckets, so a reader never unpacks a long chain
+MAX_DELTAS = 8
+# Go's build cache: every entry is optional (a missing one is compiled again), so a bucketed write leaves out those
+# the build did not use, and the entry does not grow with every edit
+PRUNED = "go-build"
 # what a corrupt or hostile entry raises while it is read; each makes it a miss
 CORRUPT = (S2IError, OSError, ValueError, EOFError, tarfile.TarError, zlib.error, zstandard.ZstdError)
 
@@ -72,6 +81,22 @@ def cache_parts(cache_dir: Path) -> list[tuple[str, ...]]:
             bucket = hashlib.sha256(name.encode()).digest()[0] % BUCKETS
             groups.setdefault((top, bucket), []).append(f"{top}/{name}" if name else top)
     return [tuple(names) for _, names in sorted(groups.items())]
+
+
+def used_parts(cache_dir: Path, parts: list[tuple[str, ...]], unused: set[str]) -> list[tuple[str, ...]]:
+    """The parts with the unused files left out: a Go cache directory holding one is named file by file."""
+    if not unused:
+        return parts
+    kept = []
+    for part in parts:
+        names = []
+        for name in part:
+            if name.startswith(f"{PRUNED}/") and (cache_dir / name).is_dir() and not (cache_dir / name).is_symlink():
+                names += [f"{name}/{child}" for child in sorted(os.listdir(cache_dir / name)) if f"{name}/{child}" not in unused]
+            else:
+                names.append(name)
+        kept += [tuple(names)] if names else []
+    return kept
 
 
 def layer_diff_id(path: Path, layer: Layer) -> str:
@@ -112,6 +137,8 @@ class RemoteCache:
         self.where = f"{repository.registry}/{repository.repository}"
         self.warned = self.off = False
         self.seen: dict[str, str] = {}  # tag -> digest of the entry read, so an unchanged entry is not written again
+        self.imported: tuple[Image, Snapshot] | None = None  # the build cache entry unpacked here, and its files' state after
+        self.started = 0  # when the build began (ns): a Go cache entry neither read nor written since was not used
 
     def _warn(self, message: str) -> None:
         if not self.warned:
@@ -186,17 +213,32 @@ class RemoteCache:
             return
         temp = Path(tempfile.mkdtemp(dir=cache_dir.parent, prefix=".import-"))
         try:
-            left = unpack_limit()
-            for layer in image.layers:  # unpack_layer checks the blob's digest and its tar's diff_id
-                left -= unpack_layer(str(temp), self.store.fetch(layer.descriptor, layer.source), layer, left)
-                if layer.descriptor.media_type == OCI_LAYER_ZSTD:  # the next export finds these parts already made
-                    self.store.remember_layer(layer.diff_id, f"zstd-{ZSTD_LEVEL}", layer.descriptor)
+            self._unpack_parts(temp, image.layers)
+            freshen(temp)
+            taken = snapshot(temp)
             os.rmdir(cache_dir)
             os.rename(temp, cache_dir)
         finally:
             if temp.exists():
                 remove_tree(temp)
+        self.imported = (image, taken)
         log(f"cache: the build cache comes from {self.where} ({len(image.layers)} parts)")
+
+    def _unpack_parts(self, root: Path, layers: list[Layer]) -> None:
+        """Fetch every part at once (a fresh runner waits on the network), unpack them in order as they arrive."""
+        left = unpack_limit()
+        with ThreadPoolExecutor(max_workers=max(1, self.context.jobs)) as pool:
+            blobs = [pool.submit(self.store.fetch, layer.descriptor, layer.source) for layer in layers]
+            for layer, blob in zip(layers, blobs):  # unpack_layer checks the blob's digest and its tar's diff_id
+                left -= unpack_layer(str(root), blob.result(), layer, left)
+                if layer.descriptor.media_type == OCI_LAYER_ZSTD:  # the next export finds these parts already made
+                    self.store.remember_layer(layer.diff_id, f"zstd-{ZSTD_LEVEL}", layer.descriptor)
+
+    def before_build(self, cache_dir: Path) -> None:
+        """Make the build's reads of Go's cache show (an imported cache is already so), then note the time."""
+        if not self.off and not self.imported:
+            forget_reads(cache_dir / PRUNED)
+        self.started = time.time_ns()
 
     def export(self, keys: dict[str, str], cache_dir: Path, cache_key: str) -> None:
         """Write the entries this build changed: blobs the repository lacks, then each entry's tag."""
@@ -225,11 +267,32 @@ class RemoteCache:
         return entries
 
     def _tree_entry(self, cache_dir: Path, key: str) -> list[tuple[str, Image]]:
-        parts = cache_parts(cache_dir)
+        tag = entry_tag("cache", key)
+        if self.imported and (image := self._delta_entry(cache_dir, key)):
+            return [(tag, image)]
+        unused = unused_files(cache_dir / PRUNED, self.started) if self.started else set()
+        parts = used_parts(cache_dir, cache_parts(cache_dir), {f"{PRUNED}/{path}" for path in unused})
+        layers = [self._part(cache_dir, part) for part in parts]
+        return [(tag, entry_image({"kind": "cache", "key": key, "base": len(layers)}, layers))] if layers else []
+
+    def _delta_entry(self, cache_dir: Path, key: str) -> Image | None:
+        """The imported entry with this build's new and rewritten files as one more part (or as it was, when there are
+        none); None when its chain is long enough to be written afresh."""
+        image, taken = self.imported
+        changed = changed_paths(taken, snapshot(cache_dir))
+        if not changed:
+            return image
+        base = entry_record(image).get("base")
+        base = base if isinstance(base, int) and 0 < base <= len(image.layers) else len(image.layers)
+        deltas = [*image.layers[base:], self._part(cache_dir, changed)]
+        if len(deltas) > MAX_DELTAS or 4 * sum(layer.descriptor.size for layer in deltas) > sum(layer.descriptor.size for layer in image.layers[:base]):
+            return None
+        return entry_image({"kind": "cache", "key": key, "base": base}, [*image.layers[:base], *deltas])
+
+    def _part(self, cache_dir: Path, names: tuple[str, ...]) -> Layer:
         # zstd: a build cache is written after every build, and only s2i reads it, so the fast codec wins
-        blobs = [write_layer(cache_dir, self.store, OCI_LAYER_ZSTD, "zstd", TarOptions(only=part)) for part in parts]
-        layers = [Layer(blob.descriptor, blob.diff_id, self.store.blob(blob.descriptor)) for blob in blobs]
-        return [(entry_tag("cache", key), entry_image({"kind": "cache", "key": key}, layers))] if layers else []
+        blob = write_layer(cache_dir, self.store, OCI_LAYER_ZSTD, "zstd", TarOptions(only=names))
+        return Layer(blob.descriptor, blob.diff_id, self.store.blob(blob.descriptor))
 
     def _push(self, tag: str, image: Image) -> list:
         from s2i.transports.registry.push import push_image
