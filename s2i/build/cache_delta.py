@@ -9,6 +9,7 @@ after a build the files under Go's build cache that kept their old times are ent
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from pathlib import Path
@@ -75,3 +76,20 @@ def snapshot(root: Path) -> Snapshot:
 def changed_paths(before: Snapshot, after: Snapshot) -> tuple[str, ...]:
     """Paths added or written since `before`, sorted; entries removed since are not named (a cache keeps them)."""
     return tuple(sorted(path for path, state in after.items() if before.get(path) != state))
+
+
+GO_INDEX = re.compile(r"v1 [0-9a-f]{64} ([0-9a-f]{64}) +\d+ +\d+\n")
+
+
+def new_go_entries(root: Path, go_cache: str, before: Snapshot, after: Snapshot, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths less Go index entries (`xx/<action>-a`) that were imported and now name an output that was imported
+    and not written: Go rewrites an entry's time each time it stores it again, and the imported entry is as good."""
+    def same_entry(path: str) -> bool:
+        if path not in before or not path.startswith(f"{go_cache}/") or not path.endswith("-a") or after[path][1] > 4096:
+            return False
+        with open(root / path, "rb") as handle:
+            match = GO_INDEX.fullmatch(handle.read(4097).decode("ascii", "replace"))
+        output = f"{go_cache}/{match[1][:2]}/{match[1]}-d" if match else ""
+        return output in before and before[output] == after.get(output)
+
+    return tuple(path for path in paths if not same_entry(path))

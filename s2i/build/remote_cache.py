@@ -22,7 +22,7 @@ import zstandard
 
 from s2i.archive.layer import ZSTD_LEVEL, HashingReader, open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
-from s2i.build.cache_delta import Snapshot, changed_paths, forget_reads, freshen, snapshot, unused_files
+from s2i.build.cache_delta import Snapshot, changed_paths, forget_reads, freshen, new_go_entries, snapshot, unused_files
 from s2i.build.closure import valid_scan
 from s2i.build.layers import keep_scan, kept_scan
 from s2i.build.output import META_KEYS, check_keys
@@ -279,7 +279,8 @@ class RemoteCache:
         """The imported entry with this build's new and rewritten files as one more part (or as it was, when there are
         none); None when its chain is long enough to be written afresh."""
         image, taken = self.imported
-        changed = changed_paths(taken, snapshot(cache_dir))
+        now = snapshot(cache_dir)
+        changed = new_go_entries(cache_dir, PRUNED, taken, now, changed_paths(taken, now))
         if not changed:
             return image
         base = entry_record(image).get("base")
