@@ -93,3 +93,19 @@ def new_go_entries(root: Path, go_cache: str, before: Snapshot, after: Snapshot,
         return output in before and before[output] == after.get(output)
 
     return tuple(path for path in paths if not same_entry(path))
+
+
+def used_parts(cache_dir: Path, go_cache: str, parts: list[tuple[str, ...]], unused: set[str]) -> list[tuple[str, ...]]:
+    """The parts with the unused files left out: a directory of Go's cache (`go_cache/xx`) is named file by file."""
+    if not unused:
+        return parts
+    kept = []
+    for part in parts:
+        names = []
+        for name in part:
+            if name.startswith(f"{go_cache}/") and (cache_dir / name).is_dir() and not (cache_dir / name).is_symlink():
+                names += [f"{name}/{child}" for child in sorted(os.listdir(cache_dir / name)) if f"{name}/{child}" not in unused]
+            else:
+                names.append(name)
+        kept += [tuple(names)] if names else []
+    return kept

@@ -22,7 +22,7 @@ import zstandard
 
 from s2i.archive.layer import ZSTD_LEVEL, HashingReader, open_uncompressed, write_layer
 from s2i.archive.tarwriter import TarOptions
-from s2i.build.cache_delta import Snapshot, changed_paths, forget_reads, freshen, new_go_entries, snapshot, unused_files
+from s2i.build.cache_delta import Snapshot, changed_paths, forget_reads, freshen, new_go_entries, snapshot, unused_files, used_parts
 from s2i.build.closure import valid_scan
 from s2i.build.layers import keep_scan, kept_scan
 from s2i.build.output import META_KEYS, check_keys
@@ -83,22 +83,6 @@ def cache_parts(cache_dir: Path) -> list[tuple[str, ...]]:
     return [tuple(names) for _, names in sorted(groups.items())]
 
 
-def used_parts(cache_dir: Path, parts: list[tuple[str, ...]], unused: set[str]) -> list[tuple[str, ...]]:
-    """The parts with the unused files left out: a Go cache directory holding one is named file by file."""
-    if not unused:
-        return parts
-    kept = []
-    for part in parts:
-        names = []
-        for name in part:
-            if name.startswith(f"{PRUNED}/") and (cache_dir / name).is_dir() and not (cache_dir / name).is_symlink():
-                names += [f"{name}/{child}" for child in sorted(os.listdir(cache_dir / name)) if f"{name}/{child}" not in unused]
-            else:
-                names.append(name)
-        kept += [tuple(names)] if names else []
-    return kept
-
-
 def layer_diff_id(path: Path, layer: Layer) -> str:
     """The digest of the tar inside a stored layer blob, computed here rather than taken from the entry."""
     with open(path, "rb") as raw:
@@ -119,6 +103,10 @@ def entry_record(image: Image) -> dict:
     if not isinstance(record, dict):
         raise S2IError("the entry carries no s2i cache record")
     return record
+
+
+def _bytes(layers: list[Layer]) -> int:
+    return sum(layer.descriptor.size for layer in layers)
 
 
 def _describe(exc: BaseException) -> str:
@@ -271,7 +259,7 @@ class RemoteCache:
         if self.imported and (image := self._delta_entry(cache_dir, key)):
             return [(tag, image)]
         unused = unused_files(cache_dir / PRUNED, self.started) if self.started else set()
-        parts = used_parts(cache_dir, cache_parts(cache_dir), {f"{PRUNED}/{path}" for path in unused})
+        parts = used_parts(cache_dir, PRUNED, cache_parts(cache_dir), {f"{PRUNED}/{path}" for path in unused})
         layers = [self._part(cache_dir, part) for part in parts]
         return [(tag, entry_image({"kind": "cache", "key": key, "base": len(layers)}, layers))] if layers else []
 
@@ -286,7 +274,7 @@ class RemoteCache:
         base = entry_record(image).get("base")
         base = base if isinstance(base, int) and 0 < base <= len(image.layers) else len(image.layers)
         deltas = [*image.layers[base:], self._part(cache_dir, changed)]
-        if len(deltas) > MAX_DELTAS or 4 * sum(layer.descriptor.size for layer in deltas) > sum(layer.descriptor.size for layer in image.layers[:base]):
+        if len(deltas) > MAX_DELTAS or 4 * _bytes(deltas) > _bytes(image.layers[:base]):
             return None
         return entry_image({"kind": "cache", "key": key, "base": base}, [*image.layers[:base], *deltas])
 

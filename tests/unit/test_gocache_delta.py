@@ -6,8 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from s2i.build.cache_delta import changed_paths, forget_reads, freshen, new_go_entries, snapshot, unused_files
-from s2i.build.remote_cache import used_parts
+from s2i.build.cache_delta import changed_paths, forget_reads, freshen, new_go_entries, snapshot, unused_files, used_parts
 
 
 def cache_tree(root: Path) -> Path:
@@ -81,8 +80,8 @@ def test_an_imported_file_shows_a_read_and_keeps_its_state_until_written(tmp_pat
 def test_unused_go_cache_files_are_left_out_of_the_parts_and_the_rest_kept_whole(tmp_path):
     root = cache_tree(tmp_path)
     parts = [("go-build/0a", "go-build/trim.txt"), ("go-build/0b",), ("go-mod",)]
-    assert used_parts(root, parts, set()) == parts
-    assert used_parts(root, parts, {"go-build/0a/one-d", "go-build/0b/two-d", "go-mod/cache/x.info"}) == [
+    assert used_parts(root, "go-build", parts, set()) == parts
+    assert used_parts(root, "go-build", parts, {"go-build/0a/one-d", "go-build/0b/two-d", "go-mod/cache/x.info"}) == [
         ("go-build/0a/one-a", "go-build/trim.txt"), ("go-mod",)]  # only Go's build cache is pruned
 
 
