@@ -44,8 +44,9 @@ def test_endless_build_is_stopped_at_its_timeout_with_everything_it_started(buil
 
 
 def test_fork_bomb_is_capped_stopped_and_named(builder, tmp_path):
-    # exec: the shell at the top needs no fork of its own, so only the limit can end this build
-    app = c_app(tmp_path / "bomb", "sh -c 'bomb() { bomb | bomb & }; bomb; exec sleep 876543'")
+    # exec: the shell at the top needs no fork of its own, so only the limit can end this build;
+    # the second's sleep first lets the test see the marked shell start (at the cap it lives < 0.1 s)
+    app = c_app(tmp_path / "bomb", "sh -c 'sleep 1; bomb() { bomb | bomb & }; bomb; exec sleep 876543'")
     stderr, elapsed = failed_build(builder, app, "120", "876543")
     limit = max(4096, 256 * (os.cpu_count() or 1))
     assert re.search(rf"build limits: .*{limit} processes \((pids cgroup|RLIMIT_NPROC)\)", stderr)
