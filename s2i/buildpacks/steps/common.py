@@ -71,6 +71,18 @@ def attempt(argv: list[str], cwd: str | None = None, env: dict | None = None) ->
     return subprocess.run(argv, cwd=cwd, env=env).returncode
 
 
+def watched(argv: list[str], cwd: str | None, env: dict | None, each_line) -> int:
+    """Echo and run, the output passed through and each line handed to `each_line`; the exit status."""
+    print("$ " + shlex.join(argv), flush=True)
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            each_line(line)
+    sys.stdout.flush()
+    return process.returncode
+
+
 def run(argv: list[str], cwd: str | None = None, env: dict | None = None) -> None:
     """Like attempt; a failure ends the step with the command's own exit status, its output already shown."""
     code = attempt(argv, cwd, env)

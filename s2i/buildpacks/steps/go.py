@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -93,15 +92,8 @@ def use_cgo(step: dict, flags: list[str], cwd: str) -> tuple[list[str], str]:
 
 def go_build(argv: list[str], cwd: str, cgo_note: str = "") -> None:
     """Echo and run `go build`, streaming its output; a failure the user can fix ends the step with one line."""
-    print("$ " + shlex.join(argv), flush=True)
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     lines: list[str] = []
-    for line in process.stdout:
-        sys.stdout.write(line)
-        if len(lines) < 2000:
-            lines.append(line)
-    code = process.wait()
-    sys.stdout.flush()
+    code = common.watched(argv, cwd, None, lambda line: lines.append(line) if len(lines) < 2000 else None)
     if code != 0 and failure(lines):
         raise common.StepError(failure(lines))
     if code != 0 and cgo_note and c_program.first_error(lines):  # the C compiler's or linker's first error says more

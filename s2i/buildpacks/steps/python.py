@@ -9,7 +9,6 @@ import importlib.util
 import os
 import py_compile
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -80,16 +79,12 @@ def uv_wanted(file: str | None, lines: list[str]) -> list[str]:
 
 def watched(argv: list[str], cwd: str, env: dict, pattern: re.Pattern) -> tuple[int, re.Match | None]:
     """Echo and run, the output passed through: (the status, the first match of `pattern` in a line)."""
-    print("$ " + shlex.join(argv), flush=True)
-    seen = None
-    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace") as proc:
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            found = pattern.search(line)
-            seen = seen or found
-    sys.stdout.flush()
-    return proc.returncode, seen
+    seen: list[re.Match] = []
+
+    def note(line: str) -> None:
+        if not seen and (found := pattern.search(line)):
+            seen.append(found)
+    return common.watched(argv, cwd, env, note), (seen or [None])[0]
 
 
 def uv_run(argv: list[str], env: dict) -> tuple[int, tuple[str, bool] | None]:
